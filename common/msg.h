@@ -1,0 +1,136 @@
+/*
+ * msg — the messenger: framed, checksummed messages between cairn entities.
+ *
+ * One messenger per process (or per client instance: no global state). It owns a fixed
+ * number of worker threads, each running its own libev loop; every connection is pinned to
+ * one loop and its callbacks run on that loop's thread. msg_send() may be called from any
+ * thread (cross-thread sends go through a queue and ev_async).
+ *
+ * Policies (per connection, chosen by the side that connects):
+ *   MSG_LOSSLESS  daemon<->daemon. The connecting side reconnects after a failure; messages
+ *                 not yet acknowledged are re-sent; the receiver drops duplicates by seq, so
+ *                 each message is delivered exactly once and in order. A peer restart (new
+ *                 nonce) ends the session: ops->remote_reset is called and the queue is dropped.
+ *   MSG_LOSSY     client side. A failure closes the connection, drops what was queued and
+ *                 calls ops->reset; the upper layer resends (it tracks its own tids).
+ *
+ * Ownership: a received struct msg belongs to the dispatch callback (free it with msg_free,
+ * from any thread). Outgoing front bytes are copied; outgoing data iovecs are NOT copied:
+ * they must stay valid until release(release_arg) is called (always exactly once, also on
+ * failure). Transport seams (TCP now, RDMA later) are described in docs/messenger.md.
+ */
+#ifndef CAIRN_MSG_H
+#define CAIRN_MSG_H
+
+#include <stdint.h>
+#include <sys/uio.h>
+
+struct cairn_conf;
+
+enum msg_entity_type {
+	MSG_ENTITY_MON = 1,
+	MSG_ENTITY_OSD = 2,
+	MSG_ENTITY_MDS = 3,
+	MSG_ENTITY_CLIENT = 4,
+};
+
+struct msg_entity {
+	uint8_t type;  /* enum msg_entity_type */
+	int64_t num;   /* osd.3 -> 3; clients get a random 63-bit number */
+};
+
+/* "osd.3", "client.1234"; returns buf */
+const char *msg_entity_str(const struct msg_entity *e, char *buf, size_t len);
+
+enum msg_policy { MSG_LOSSY = 0, MSG_LOSSLESS = 1 };
+
+#define MSG_PRIO_LOW 64
+#define MSG_PRIO_DEFAULT 127
+#define MSG_PRIO_HIGH 196 /* heartbeats, map updates */
+
+/* A received message. */
+struct msg {
+	uint16_t type;  /* message type id: see common/msg_types.h; never reused */
+	uint8_t prio;
+	uint64_t tid;   /* transaction id chosen by the sender (replies echo it) */
+	uint64_t seq;   /* per-session sequence number assigned by the messenger */
+	void *front;    /* encoded structures (malloc'd, owned by the msg) */
+	uint32_t front_len;
+	void *data;     /* bulk data payload (malloc'd, owned by the msg; NULL if none) */
+	uint64_t data_len;
+};
+void msg_free(struct msg *m);
+/* Takes the data payload out of m (the caller frees it); for zero-copy hand-off. */
+void *msg_steal_data(struct msg *m, uint64_t *len);
+
+/* An outgoing message; see the ownership rules above. */
+struct msg_out {
+	uint16_t type;
+	uint8_t prio;      /* 0 means MSG_PRIO_DEFAULT */
+	uint64_t tid;
+	const void *front; /* copied */
+	uint32_t front_len;
+	const struct iovec *data; /* NOT copied; the iovec array itself is copied */
+	int data_iovcnt;
+	void (*release)(void *arg); /* data no longer referenced (may be NULL) */
+	void *release_arg;
+};
+
+struct msg_conn;
+struct msgr;
+
+struct msgr_ops {
+	/* A message arrived (loop thread). The callee owns m. Must not block. */
+	void (*dispatch)(struct msg_conn *c, struct msg *m, void *arg);
+	/* An incoming connection finished its handshake (loop thread). Optional. */
+	void (*accept)(struct msg_conn *c, void *arg);
+	/* A lossy connection failed or was closed by the peer; queued messages are dropped.
+	 * Also called for a lossless connection that msg_conn_close() ended. Optional. */
+	void (*reset)(struct msg_conn *c, void *arg);
+	/* A lossless peer restarted (its session is new): unacked messages were dropped. */
+	void (*remote_reset)(struct msg_conn *c, void *arg);
+};
+
+struct msgr_opts {
+	struct msg_entity me;
+	int nworkers;                  /* event-loop threads; 0 = ms_workers option */
+	uint64_t features;             /* feature bits offered in the handshake */
+	const struct cairn_conf *conf; /* ms_* options; NULL = defaults */
+	const struct msgr_ops *ops;
+	void *arg;                     /* passed to every ops callback */
+};
+
+struct msgr *msgr_create(const struct msgr_opts *o);
+/* Listen on "IP:PORT"; port 0 picks a free port (see msgr_addr). Before msgr_start. */
+int msgr_bind(struct msgr *m, const char *addr);
+/* The bound address as "IP:PORT" (empty string if not bound). */
+const char *msgr_addr(const struct msgr *m);
+/* Random per-instance nonce; a restarted process has a new one. */
+uint64_t msgr_nonce(const struct msgr *m);
+int msgr_start(struct msgr *m);
+/* Closes every connection, stops and joins the workers, frees everything. */
+void msgr_destroy(struct msgr *m);
+
+/* Returns a new reference to a connection to addr (connecting in the background; sends are
+ * queued until the handshake completes). NULL with errno set on bad address. Lossless
+ * connections to the same addr are shared. */
+struct msg_conn *msgr_connect(struct msgr *m, const char *addr, enum msg_policy policy);
+
+/* Queue a message. Thread-safe. 0, or -ECONNRESET/-ENOTCONN if the connection is closed,
+ * -EMSGSIZE if over ms_max_message_size. Blocks (non-loop threads only) while the
+ * connection has more than ms_max_out_bytes queued; on a loop thread it never blocks. */
+int msg_send(struct msg_conn *c, const struct msg_out *m);
+
+struct msg_conn *msg_conn_get(struct msg_conn *c);
+void msg_conn_put(struct msg_conn *c);
+/* Marks the connection down: closes it, drops its queue, no reconnect. */
+void msg_conn_close(struct msg_conn *c);
+int msg_conn_is_open(const struct msg_conn *c);
+const struct msg_entity *msg_conn_peer(const struct msg_conn *c); /* after handshake */
+const char *msg_conn_peer_addr(const struct msg_conn *c);         /* peer's listen addr or "" */
+uint64_t msg_conn_features(const struct msg_conn *c);            /* negotiated: mine & theirs */
+/* One opaque pointer for the upper layer (e.g. the session it belongs to). */
+void msg_conn_set_priv(struct msg_conn *c, void *priv);
+void *msg_conn_get_priv(const struct msg_conn *c);
+
+#endif
