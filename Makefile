@@ -26,7 +26,8 @@ CFLAGS_BASE  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-saniti
 LDFLAGS_BASE += -fsanitize=address,undefined
 endif
 ifeq ($(FUZZ),1)
-CFLAGS_BASE  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DCAIRN_FUZZ=1
+CFLAGS_BASE  += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+                -fno-sanitize-recover=undefined -DCAIRN_FUZZ=1 -DCAIRN_ASSERTS=1
 LDFLAGS_BASE += -fsanitize=address,undefined
 endif
 CFLAGS  := $(CFLAGS_BASE) $(EXTRA_CFLAGS)
@@ -53,6 +54,12 @@ LINKLIBS  := -Wl,--start-group $(LIBS) -Wl,--end-group $(SYSLIBS)
 
 PROG_SRCS := $(wildcard $(addsuffix /cairn-*.c,$(MODULES)) $(addsuffix /*/cairn-*.c,$(MODULES)))
 PROGS     := $(foreach s,$(PROG_SRCS),$(BUILD)/bin/$(basename $(notdir $(s))))
+# scripts: tools/cairn-NAME.sh -> $(BUILD)/bin/cairn-NAME
+SCRIPT_SRCS := $(wildcard tools/cairn-*.sh)
+SCRIPTS   := $(patsubst tools/%.sh,$(BUILD)/bin/%,$(SCRIPT_SRCS))
+$(BUILD)/bin/%: tools/%.sh
+	@mkdir -p $(@D)
+	cp $< $@ && chmod +x $@
 
 define program
 $(BUILD)/bin/$(basename $(notdir $(1))): $(call objs,$(1)) $(LIBS)
@@ -84,8 +91,10 @@ $(BUILD)/obj/%.o: %.c
 
 .PHONY: all build-tests check test demo asan tidy fuzz soak clean deps bench-vs-ceph bench-crush format
 .DEFAULT_GOAL := all
+# keep intermediate objects (tests/*.o) so a relink does not recompile them
+.SECONDARY:
 
-all: $(LIBS) $(PROGS) $(SHLIB)
+all: $(LIBS) $(PROGS) $(SCRIPTS) $(SHLIB)
 
 build-tests: all $(UNIT_BINS) $(ITEST_BINS)
 

@@ -59,7 +59,9 @@ struct cdec {
 static inline void cdec_init(struct cdec *d, const void *p, size_t n)
 {
 	d->p = p;
-	d->end = d->p + n;
+	d->end = d->p;
+	if (n) /* NULL + 0 is undefined behaviour in C (clang UBSan flags it) */
+		d->end += n;
 	d->err = 0;
 }
 static inline size_t dec_left(const struct cdec *d) { return d->err ? 0 : (size_t)(d->end - d->p); }

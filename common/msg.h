@@ -44,6 +44,14 @@ const char *msg_entity_str(const struct msg_entity *e, char *buf, size_t len);
 
 enum msg_policy { MSG_LOSSY = 0, MSG_LOSSLESS = 1 };
 
+/* Feature bits exchanged in the handshake; msg_conn_features() is mine & theirs, so a
+ * daemon of version N+1 uses a new encoding only towards peers that offered its bit.
+ * Bits are never reused. The messenger always offers CAIRN_FEATURES_MSGR on top of
+ * msgr_opts.features. Upper layers: ask the messenger owner for a bit. */
+#define CAIRN_FEATURE_MSGR_V1 (1ull << 0)  /* frame format v1 (docs/messenger.md) */
+#define CAIRN_FEATURE_RDMA (1ull << 1)     /* reserved: peer can switch to the RDMA transport */
+#define CAIRN_FEATURES_MSGR CAIRN_FEATURE_MSGR_V1
+
 #define MSG_PRIO_LOW 64
 #define MSG_PRIO_DEFAULT 127
 #define MSG_PRIO_HIGH 196 /* heartbeats, map updates */
@@ -89,6 +97,13 @@ struct msgr_ops {
 	void (*reset)(struct msg_conn *c, void *arg);
 	/* A lossless peer restarted (its session is new): unacked messages were dropped. */
 	void (*remote_reset)(struct msg_conn *c, void *arg);
+	/* Authentication hook (the auth issue fills it; both optional, loop thread).
+	 * get_authorizer: writes at most cap bytes carried in our HELLO; returns the length.
+	 * verify_authorizer: judges the peer's authorizer; non-zero refuses the connection
+	 * (it is closed with one log line, no callbacks). */
+	uint32_t (*get_authorizer)(void *buf, uint32_t cap, void *arg);
+	int (*verify_authorizer)(const struct msg_entity *peer, const void *auth, uint32_t len,
+				 void *arg);
 };
 
 struct msgr_opts {
@@ -110,6 +125,21 @@ uint64_t msgr_nonce(const struct msgr *m);
 int msgr_start(struct msgr *m);
 /* Closes every connection, stops and joins the workers, frees everything. */
 void msgr_destroy(struct msgr *m);
+
+/* Counters since msgr_create (relaxed: a snapshot for tests, benchmarks and status). */
+struct msgr_stats {
+	uint64_t msgs_sent, msgs_recv;   /* MSG frames written / dispatched */
+	uint64_t bytes_sent, bytes_recv; /* frame bytes (header + front + data) */
+	uint64_t connects, accepts;      /* handshakes completed as connector / acceptor */
+	uint64_t failures;               /* sockets lost (errors, EOF, timeouts, injections) */
+	uint64_t injected;               /* of which ms_inject_socket_failures */
+	uint64_t bad_frames;             /* malformed frames (connection closed) */
+	uint64_t resent;                 /* messages written again after a reconnect */
+	uint64_t dups;                   /* duplicate messages dropped by seq */
+	uint64_t remote_resets;
+	uint64_t throttle_stalls;        /* times reading stopped on ms_dispatch_throttle_bytes */
+};
+void msgr_get_stats(const struct msgr *m, struct msgr_stats *out);
 
 /* Returns a new reference to a connection to addr (connecting in the background; sends are
  * queued until the handshake completes). NULL with errno set on bad address. Lossless

@@ -1,0 +1,148 @@
+/* op_queue — see op_queue.h. One mutex + condvar + FIFO per shard. */
+#include "osd/op_queue.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "common/util.h"
+
+struct oq_shard {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct oq_item *head, *tail; /* protected by lock */
+	unsigned depth;              /* protected by lock */
+	bool stop;                   /* protected by lock */
+	pthread_t thread;
+	struct op_queue *q;
+	unsigned idx;
+};
+
+struct op_queue {
+	unsigned n;
+	oq_handler_t handler;
+	void *arg;
+	struct oq_shard *shards;
+};
+
+static void *shard_main(void *p)
+{
+	struct oq_shard *s = p;
+	struct oq_item *batch, *it;
+
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		while (!s->head && !s->stop)
+			pthread_cond_wait(&s->cond, &s->lock);
+		if (!s->head && s->stop) {
+			pthread_mutex_unlock(&s->lock);
+			return NULL;
+		}
+		batch = s->head;
+		s->head = s->tail = NULL;
+		s->depth = 0;
+		pthread_mutex_unlock(&s->lock);
+		while ((it = batch)) {
+			batch = it->next;
+			it->next = NULL;
+			s->q->handler(s->q->arg, s->idx, it);
+		}
+	}
+}
+
+struct op_queue *op_queue_create(unsigned nshards, oq_handler_t handler, void *arg)
+{
+	struct op_queue *q;
+	unsigned i;
+
+	if (!nshards)
+		nshards = 1;
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return NULL;
+	q->shards = calloc(nshards, sizeof(*q->shards));
+	if (!q->shards)
+		goto e_free;
+	q->handler = handler;
+	q->arg = arg;
+	for (i = 0; i < nshards; i++) {
+		struct oq_shard *s = &q->shards[i];
+
+		pthread_mutex_init(&s->lock, NULL);
+		pthread_cond_init(&s->cond, NULL);
+		s->q = q;
+		s->idx = i;
+		if (pthread_create(&s->thread, NULL, shard_main, s))
+			goto e_threads;
+		q->n = i + 1;
+	}
+	return q;
+e_threads:
+	op_queue_destroy(q);
+	errno = EAGAIN;
+	return NULL;
+e_free:
+	free(q);
+	return NULL;
+}
+
+void op_queue_destroy(struct op_queue *q)
+{
+	if (!q)
+		return;
+	for (unsigned i = 0; i < q->n; i++) {
+		struct oq_shard *s = &q->shards[i];
+
+		pthread_mutex_lock(&s->lock);
+		s->stop = true;
+		pthread_cond_signal(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->thread, NULL);
+		pthread_mutex_destroy(&s->lock);
+		pthread_cond_destroy(&s->cond);
+	}
+	free(q->shards);
+	free(q);
+}
+
+unsigned op_queue_nshards(const struct op_queue *q)
+{
+	return q->n;
+}
+
+unsigned op_queue_shard_of(const struct op_queue *q, struct pg_id pg)
+{
+	uint64_t h = ((uint64_t)pg.pool * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)pg.ps * 0xff51afd7ed558ccdull);
+
+	h ^= h >> 33;
+	return (unsigned)(h % q->n);
+}
+
+void op_queue_push(struct op_queue *q, unsigned shard, struct oq_item *it)
+{
+	struct oq_shard *s = &q->shards[shard % q->n];
+
+	it->next = NULL;
+	it->enq_ns = now_mono_ns();
+	pthread_mutex_lock(&s->lock);
+	if (s->tail)
+		s->tail->next = it;
+	else
+		s->head = it;
+	s->tail = it;
+	s->depth++;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+unsigned op_queue_depth(struct op_queue *q, unsigned shard)
+{
+	struct oq_shard *s = &q->shards[shard % q->n];
+	unsigned d;
+
+	pthread_mutex_lock(&s->lock);
+	d = s->depth;
+	pthread_mutex_unlock(&s->lock);
+	return d;
+}

@@ -1,0 +1,1104 @@
+/*
+ * store — open/close, the transaction pipeline, and reads (contract in store.h, layout in
+ * store_int.h, design and measurements in docs/store.md).
+ *
+ * Pipeline (two threads per store, a transaction moves left to right):
+ *
+ *   store_queue_txn ──> aq ──[apply thread]──> cq ──[commit thread]──> freed
+ *                             build batch            one WAL sync for
+ *                             write (sync=0)         everything in cq,
+ *                             on_applied             on_commit each
+ *
+ * The apply thread builds each transaction into a WriteBatchWithIndex (store_apply.c) and
+ * writes it with sync off: RocksDB puts it in the WAL (write(2), in the page cache) and the
+ * memtable, so it is readable (on_applied) and survives kill -9. The commit thread then
+ * makes everything applied so far durable with one rocksdb_flush_wal(sync=1) (fdatasync of
+ * the WAL) and calls on_commit: while it syncs, the apply thread keeps applying, and all
+ * of those transactions ride the next sync together (group commit).
+ *
+ * Crash rule: a transaction is one WriteBatch, so WAL replay after a crash restores it
+ * whole or not at all; on_commit only after the WAL holding it is synced.
+ * Unsafe errors are sticky: a failed batch write or WAL sync sets s->failed, after which
+ * queued transactions fail with -EIO and new ones are refused until reopen.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/util.h"
+#include "osd/store_int.h"
+
+#define DB_SUBDIR "/db"
+
+static inline void ctr_add(uint64_t *c, uint64_t v) { __atomic_fetch_add(c, v, __ATOMIC_RELAXED); }
+static inline uint64_t ctr_get(const uint64_t *c) { return __atomic_load_n(c, __ATOMIC_RELAXED); }
+
+void store_count_csum_error(struct store *s) { ctr_add(&s->ctr.csum_errors, 1); }
+
+static int db_err(char *err)
+{
+	if (!err)
+		return 0;
+	rocksdb_free(err);
+	return -EIO;
+}
+
+static char *db_path(const char *path)
+{
+	size_t n = strlen(path) + sizeof(DB_SUBDIR);
+	char *p = malloc(n);
+
+	if (p)
+		snprintf(p, n, "%s" DB_SUBDIR, path);
+	return p;
+}
+
+/* RocksDB options from the conf; see docs/store.md for why each one. */
+static int make_options(struct store *s, const struct cairn_conf *conf)
+{
+	int64_t blob_min = conf_int(conf, "store_blob_min_size");
+
+	s->opts = rocksdb_options_create();
+	s->bbto = rocksdb_block_based_options_create();
+	s->cache = rocksdb_cache_create_lru((size_t)conf_int(conf, "store_cache_size"));
+	s->wo = rocksdb_writeoptions_create();
+	s->wo_sync = rocksdb_writeoptions_create();
+	s->ro = rocksdb_readoptions_create();
+	if (!s->opts || !s->bbto || !s->cache || !s->wo || !s->wo_sync || !s->ro)
+		return -ENOMEM;
+	rocksdb_block_based_options_set_block_cache(s->bbto, s->cache);
+	rocksdb_block_based_options_set_block_size(s->bbto, 16 << 10);
+	rocksdb_block_based_options_set_cache_index_and_filter_blocks(s->bbto, 1);
+	rocksdb_options_set_block_based_table_factory(s->opts, s->bbto);
+	rocksdb_options_set_compression(s->opts, rocksdb_no_compression);
+	rocksdb_options_set_write_buffer_size(s->opts, (size_t)conf_int(conf, "store_write_buffer_size"));
+	rocksdb_options_set_max_write_buffer_number(s->opts, 4);
+	rocksdb_options_set_max_background_jobs(s->opts, 2);
+	rocksdb_options_set_bytes_per_sync(s->opts, 1 << 20);
+	rocksdb_options_set_max_total_wal_size(s->opts, 512u << 20);
+	rocksdb_options_set_wal_recovery_mode(s->opts, 1 /* kTolerateCorruptedTailRecords */);
+	if (blob_min > 0) {
+		rocksdb_options_set_enable_blob_files(s->opts, 1);
+		rocksdb_options_set_min_blob_size(s->opts, (uint64_t)blob_min);
+		rocksdb_options_set_enable_blob_gc(s->opts, 1);
+		rocksdb_options_set_blob_file_size(s->opts, 256u << 20);
+	}
+	rocksdb_writeoptions_set_sync(s->wo, 0);
+	rocksdb_writeoptions_set_sync(s->wo_sync, 1);
+	s->max_object_size = (uint64_t)conf_int(conf, "store_max_object_size");
+	if (s->max_object_size > STORE_OBJECT_SIZE_CAP)
+		s->max_object_size = STORE_OBJECT_SIZE_CAP;
+	s->max_txns = (uint64_t)conf_int(conf, "store_max_queued_txns");
+	s->max_bytes = (uint64_t)conf_int(conf, "store_max_queued_bytes");
+	s->sync = conf_bool(conf, "store_sync");
+	return 0;
+}
+
+static void free_options(struct store *s)
+{
+	if (s->ro)
+		rocksdb_readoptions_destroy(s->ro);
+	if (s->wo)
+		rocksdb_writeoptions_destroy(s->wo);
+	if (s->wo_sync)
+		rocksdb_writeoptions_destroy(s->wo_sync);
+	if (s->opts)
+		rocksdb_options_destroy(s->opts);
+	if (s->bbto)
+		rocksdb_block_based_options_destroy(s->bbto);
+	if (s->cache)
+		rocksdb_cache_destroy(s->cache);
+}
+
+static int db_get(struct store *s, rocksdb_readoptions_t *ro, const void *k, size_t kl,
+		  char **v, size_t *vl)
+{
+	char *err = NULL;
+
+	*v = rocksdb_get(s->db, ro ? ro : s->ro, k, kl, vl, &err);
+	if (err)
+		return db_err(err);
+	return *v ? 0 : -ENOENT;
+}
+
+int store_mkfs(const char *path, const struct cairn_conf *conf)
+{
+	struct store s = { 0 };
+	struct store_super sb = { .magic = STORE_MAGIC };
+	struct store_totals tot = { .next_nid = 1 };
+	struct cbuf b;
+	char *err = NULL, *dbp = NULL;
+	int64_t cs = conf_int(conf, "store_chunk_size");
+	int rc;
+
+	if (cs < 4096 || cs > (4 << 20) || (cs & (cs - 1)))
+		return -EINVAL;
+	if (mkdir(path, 0755) && errno != EEXIST)
+		return -errno;
+	dbp = db_path(path);
+	if (!dbp)
+		return -ENOMEM;
+	cbuf_init(&b);
+	{
+		struct stat st;
+
+		if (stat(dbp, &st) == 0) {
+			rc = -EEXIST;
+			goto out_nodb;
+		}
+	}
+	rc = make_options(&s, conf);
+	if (rc)
+		goto out;
+	rocksdb_options_set_create_if_missing(s.opts, 1);
+	rocksdb_options_set_error_if_exists(s.opts, 1);
+	s.db = rocksdb_open(s.opts, dbp, &err);
+	if (err) {
+		rc = strstr(err, "exists") ? -EEXIST : -EIO;
+		rocksdb_free(err);
+		goto out;
+	}
+	sb.chunk_size = (uint32_t)cs;
+	sb.created_ns = now_wall_ns();
+	store_super_encode(&sb, &b);
+	rocksdb_put(s.db, s.wo_sync, "S", 1, (const char *)b.data, b.len, &err);
+	rc = db_err(err);
+	cbuf_reset(&b);
+	store_totals_encode(&tot, &b);
+	if (!rc && !b.err) {
+		rocksdb_put(s.db, s.wo_sync, "T", 1, (const char *)b.data, b.len, &err);
+		rc = db_err(err);
+	}
+	if (!rc && b.err)
+		rc = b.err;
+	rocksdb_close(s.db);
+out:
+	free_options(&s);
+out_nodb:
+	cbuf_free(&b);
+	free(dbp);
+	return rc;
+}
+
+static void *apply_thread(void *arg);
+static void *commit_thread(void *arg);
+
+int store_open(struct store **out, const char *path, const struct cairn_conf *conf)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	struct store_super sb;
+	char *err = NULL, *v = NULL;
+	size_t vl;
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->apply_cv, NULL);
+	pthread_cond_init(&s->commit_cv, NULL);
+	pthread_cond_init(&s->space_cv, NULL);
+	s->path = strdup(path);
+	rc = s->path ? make_options(s, conf) : -ENOMEM;
+	if (rc)
+		goto fail;
+	{
+		char *dbp = db_path(path);
+		struct stat st;
+
+		if (!dbp) {
+			rc = -ENOMEM;
+			goto fail;
+		}
+		if (stat(dbp, &st)) {
+			rc = -ENOENT;
+			free(dbp);
+			goto fail;
+		}
+		s->db = rocksdb_open(s->opts, dbp, &err);
+		free(dbp);
+		if (err) {
+			rc = strstr(err, "does not exist") ? -ENOENT : -EIO;
+			rocksdb_free(err);
+			s->db = NULL;
+			goto fail;
+		}
+	}
+	rc = db_get(s, NULL, "S", 1, &v, &vl);
+	if (!rc) {
+		rc = store_super_decode(&sb, v, vl) ? -EIO : 0;
+		rocksdb_free(v);
+	}
+	if (rc)
+		goto fail;
+	s->chunk_size = sb.chunk_size;
+	rc = db_get(s, NULL, "T", 1, &v, &vl);
+	if (!rc) {
+		rc = store_totals_decode(&s->totals, v, vl) ? -EIO : 0;
+		rocksdb_free(v);
+	}
+	if (rc)
+		goto fail;
+	s->stat_objects = s->totals.objects;
+	s->stat_stored = s->totals.stored;
+	s->wb = rocksdb_writebatch_wi_create(0, 1);
+	s->chunkbuf = malloc(STORE_CHUNK_HDR + s->chunk_size);
+	if (!s->wb || !s->chunkbuf) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if (pthread_create(&s->apply_thr, NULL, apply_thread, s)) {
+		rc = -EAGAIN;
+		goto fail;
+	}
+	if (pthread_create(&s->commit_thr, NULL, commit_thread, s)) {
+		pthread_mutex_lock(&s->lock);
+		s->stopping = true;
+		pthread_cond_broadcast(&s->apply_cv);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->apply_thr, NULL);
+		rc = -EAGAIN;
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	if (s->wb)
+		rocksdb_writebatch_wi_destroy(s->wb);
+	free(s->chunkbuf);
+	if (s->db)
+		rocksdb_close(s->db);
+	free_options(s);
+	free(s->path);
+	free(s);
+	return rc;
+}
+
+void store_close(struct store *s)
+{
+	char *err = NULL;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->apply_cv);
+	pthread_cond_broadcast(&s->commit_cv);
+	pthread_cond_broadcast(&s->space_cv);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->apply_thr, NULL);
+	pthread_join(s->commit_thr, NULL);
+	if (!s->failed) {
+		/* memtable -> SST now, so the next open has no WAL to replay */
+		rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+
+		rocksdb_flushoptions_set_wait(fo, 1);
+		rocksdb_flush(s->db, fo, &err);
+		rocksdb_flushoptions_destroy(fo);
+		if (err)
+			rocksdb_free(err);
+	}
+	rocksdb_writebatch_wi_destroy(s->wb);
+	rocksdb_close(s->db);
+	free_options(s);
+	free(s->chunkbuf);
+	free(s->path);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->apply_cv);
+	pthread_cond_destroy(&s->commit_cv);
+	pthread_cond_destroy(&s->space_cv);
+	free(s);
+}
+
+/* ---- pipeline --------------------------------------------------------------------------- */
+
+static int fail_sticky(struct store *s, int err)
+{
+	pthread_mutex_lock(&s->lock);
+	if (!s->failed)
+		s->failed = err;
+	pthread_cond_broadcast(&s->space_cv);
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+static int apply_one(struct store *s, struct store_txn *t)
+{
+	struct store_totals tot;
+	char *err = NULL;
+	int rc;
+
+	if (__atomic_load_n(&s->failed, __ATOMIC_ACQUIRE))
+		return -EIO;
+	rc = store_apply_build(s, t, &tot);
+	if (rc) {
+		ctr_add(&s->ctr.txns_failed, 1);
+		return rc;
+	}
+	rocksdb_write_writebatch_wi(s->db, s->wo, s->wb, &err);
+	if (err)
+		return fail_sticky(s, db_err(err));
+	s->totals = tot;
+	__atomic_store_n(&s->stat_objects, tot.objects, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stat_stored, tot.stored, __ATOMIC_RELAXED);
+	ctr_add(&s->ctr.txns_applied, 1);
+	return 0;
+}
+
+static void *apply_thread(void *arg)
+{
+	struct store *s = arg;
+	struct store_txn *t;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (!s->aq_head && !s->stopping)
+			pthread_cond_wait(&s->apply_cv, &s->lock);
+		t = s->aq_head;
+		if (!t)
+			break;
+		s->aq_head = t->next;
+		if (!s->aq_head)
+			s->aq_tail = NULL;
+		pthread_mutex_unlock(&s->lock);
+
+		t->rc = apply_one(s, t);
+		t->next = NULL;
+		if (t->on_applied)
+			t->on_applied(t->arg, t->rc);
+
+		pthread_mutex_lock(&s->lock);
+		if (s->cq_tail)
+			s->cq_tail->next = t;
+		else
+			s->cq_head = t;
+		s->cq_tail = t;
+		pthread_cond_signal(&s->commit_cv);
+	}
+	s->apply_done = true;
+	pthread_cond_signal(&s->commit_cv);
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static void *commit_thread(void *arg)
+{
+	struct store *s = arg;
+	struct store_txn *list, *t, *next;
+	char *err = NULL;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		while (!s->cq_head && !s->apply_done)
+			pthread_cond_wait(&s->commit_cv, &s->lock);
+		list = s->cq_head;
+		if (!list)
+			break;
+		s->cq_head = s->cq_tail = NULL;
+		pthread_mutex_unlock(&s->lock);
+
+		bool need = false;
+		uint64_t n = 0, bytes = 0, ok = 0;
+		int rc = 0;
+
+		for (t = list; t; t = t->next)
+			need |= t->rc == 0;
+		if (need && s->sync) {
+			rocksdb_flush_wal(s->db, 1, &err);
+			if (err)
+				rc = fail_sticky(s, db_err(err));
+			ctr_add(&s->ctr.syncs, 1);
+		}
+		for (t = list; t; t = next) {
+			next = t->next;
+			if (rc && t->rc == 0)
+				t->rc = rc;
+			ok += t->rc == 0;
+			if (t->on_commit)
+				t->on_commit(t->arg, t->rc);
+			n++;
+			bytes += store_txn_bytes(t);
+			store_txn_free(t);
+		}
+		ctr_add(&s->ctr.txns_committed, ok);
+		pthread_mutex_lock(&s->lock);
+		s->queued_txns -= n;
+		s->queued_bytes -= bytes;
+		pthread_cond_broadcast(&s->space_cv);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+int store_queue_txn(struct store *s, struct store_txn *t, store_cb_t on_applied,
+		    store_cb_t on_commit, void *arg)
+{
+	size_t bytes = store_txn_bytes(t);
+	int rc = t->err;
+
+	if (rc)
+		goto refuse;
+	t->on_applied = on_applied;
+	t->on_commit = on_commit;
+	t->arg = arg;
+	t->next = NULL;
+	t->rc = 0;
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping && !s->failed && s->queued_txns &&
+	       (s->queued_txns >= s->max_txns || s->queued_bytes + bytes > s->max_bytes))
+		pthread_cond_wait(&s->space_cv, &s->lock);
+	rc = s->stopping ? -ESHUTDOWN : s->failed ? -EIO : 0;
+	if (rc) {
+		pthread_mutex_unlock(&s->lock);
+		goto refuse;
+	}
+	s->queued_txns++;
+	s->queued_bytes += bytes;
+	if (s->aq_tail)
+		s->aq_tail->next = t;
+	else
+		s->aq_head = t;
+	s->aq_tail = t;
+	pthread_cond_signal(&s->apply_cv);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+refuse:
+	store_txn_free(t);
+	return rc;
+}
+
+struct waiter {
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	bool done;
+	int applied_rc, commit_rc;
+};
+
+static void wait_applied(void *arg, int rc) { ((struct waiter *)arg)->applied_rc = rc; }
+
+static void wait_commit(void *arg, int rc)
+{
+	struct waiter *w = arg;
+
+	pthread_mutex_lock(&w->m);
+	w->commit_rc = rc;
+	w->done = true;
+	pthread_cond_signal(&w->c);
+	pthread_mutex_unlock(&w->m);
+}
+
+int store_apply_txn(struct store *s, struct store_txn *t)
+{
+	struct waiter w = { .m = PTHREAD_MUTEX_INITIALIZER, .c = PTHREAD_COND_INITIALIZER };
+	int rc = store_queue_txn(s, t, wait_applied, wait_commit, &w);
+
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&w.m);
+	while (!w.done)
+		pthread_cond_wait(&w.c, &w.m);
+	pthread_mutex_unlock(&w.m);
+	pthread_cond_destroy(&w.c);
+	pthread_mutex_destroy(&w.m);
+	return w.applied_rc ? w.applied_rc : w.commit_rc;
+}
+
+/* ---- reads ------------------------------------------------------------------------------ */
+
+/* A consistent view for one multi-key read. */
+struct view {
+	rocksdb_readoptions_t *ro;
+	const rocksdb_snapshot_t *snap;
+};
+
+static int view_open(struct store *s, struct view *v)
+{
+	v->ro = rocksdb_readoptions_create();
+	if (!v->ro)
+		return -ENOMEM;
+	v->snap = rocksdb_create_snapshot(s->db);
+	rocksdb_readoptions_set_snapshot(v->ro, v->snap);
+	return 0;
+}
+
+static void view_close(struct store *s, struct view *v)
+{
+	rocksdb_release_snapshot(s->db, v->snap);
+	rocksdb_readoptions_destroy(v->ro);
+}
+
+static int check_args(const char *coll, const void *oid, size_t oidlen)
+{
+	if (!coll || !store_coll_name_valid(coll, strnlen(coll, STORE_COLL_NAME_MAX + 1)))
+		return -EINVAL;
+	if (oidlen > STORE_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (oidlen && !oid)
+		return -EINVAL;
+	return 0;
+}
+
+static int onode_get(struct store *s, rocksdb_readoptions_t *ro, const char *coll,
+		     const void *oid, size_t oidlen, struct store_onode *on)
+{
+	uint8_t k[STORE_KEY_MAX];
+	size_t vl;
+	char *v;
+	int rc = check_args(coll, oid, oidlen);
+
+	if (rc)
+		return rc;
+	rc = db_get(s, ro, k, store_key_onode(k, coll, oid, oidlen), &v, &vl);
+	if (rc)
+		return rc;
+	rc = store_onode_decode(on, v, vl) ? -EIO : 0;
+	rocksdb_free(v);
+	return rc;
+}
+
+int store_coll_exists(struct store *s, const char *coll)
+{
+	uint8_t k[1 + STORE_COLL_NAME_MAX];
+	size_t vl;
+	char *v;
+	int rc;
+
+	if (!coll || !store_coll_name_valid(coll, strnlen(coll, STORE_COLL_NAME_MAX + 1)))
+		return -EINVAL;
+	rc = db_get(s, NULL, k, store_key_coll(k, coll), &v, &vl);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	rocksdb_free(v);
+	return 1;
+}
+
+int store_list_colls(struct store *s, int (*cb)(void *arg, const char *coll), void *arg)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, s->ro);
+	char name[STORE_COLL_NAME_MAX + 1], *err = NULL;
+	int rc = 0;
+
+	for (rocksdb_iter_seek(it, "C", 1); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t kl;
+		const char *k = rocksdb_iter_key(it, &kl);
+
+		if (kl < 1 || k[0] != 'C')
+			break;
+		if (kl - 1 > STORE_COLL_NAME_MAX)
+			continue;
+		memcpy(name, k + 1, kl - 1);
+		name[kl - 1] = 0;
+		rc = cb(arg, name);
+		if (rc)
+			break;
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (!rc)
+		rc = db_err(err);
+	else if (err)
+		rocksdb_free(err);
+	rocksdb_iter_destroy(it);
+	return rc;
+}
+
+int store_stat(struct store *s, const char *coll, const void *oid, size_t oidlen,
+	       struct store_stat *st)
+{
+	struct store_onode on;
+	int rc = onode_get(s, NULL, coll, oid, oidlen, &on);
+
+	if (rc)
+		return rc;
+	st->size = on.size;
+	st->mtime_ns = on.mtime_ns;
+	return 0;
+}
+
+int store_obj_exists(struct store *s, const char *coll, const void *oid, size_t oidlen)
+{
+	struct store_onode on;
+	int rc = onode_get(s, NULL, coll, oid, oidlen, &on);
+
+	return rc == -ENOENT ? 0 : rc ? rc : 1;
+}
+
+ssize_t store_read(struct store *s, const char *coll, const void *oid, size_t oidlen,
+		   uint64_t off, size_t len, void *buf)
+{
+	uint64_t cs = s->chunk_size, pos, end;
+	struct store_onode on;
+	struct view v;
+	ssize_t rc = view_open(s, &v);
+
+	if (rc)
+		return rc;
+	rc = onode_get(s, v.ro, coll, oid, oidlen, &on);
+	if (rc)
+		goto out;
+	if (off >= on.size || len == 0) {
+		rc = 0;
+		goto out;
+	}
+	end = on.size - off < len ? on.size : off + len;
+	if (end - off > SSIZE_MAX)
+		end = off + SSIZE_MAX;
+	/* our XXH3 guards the data: let a flipped byte reach it (and be named), not RocksDB */
+	rocksdb_readoptions_set_verify_checksums(v.ro, 0);
+	for (pos = off; pos < end;) {
+		uint64_t idx = pos / cs, cstart = idx * cs;
+		size_t a0 = pos - cstart, b0 = end - cstart < cs ? end - cstart : cs, n = 0, vl;
+		uint8_t k[17];
+		const uint8_t *data = NULL;
+		char *val;
+		int r = db_get(s, v.ro, k, store_key_chunk(k, on.nid, idx), &val, &vl);
+
+		if (r && r != -ENOENT) {
+			rc = r;
+			goto out;
+		}
+		if (!r) {
+			r = store_chunk_check(val, vl, on.nid, idx, cs, &data, &n);
+			if (r) {
+				rocksdb_free(val);
+				store_count_csum_error(s);
+				rc = -EIO;
+				goto out;
+			}
+		}
+		uint8_t *dst = (uint8_t *)buf + (pos - off);
+		size_t have = n > a0 ? (n < b0 ? n : b0) - a0 : 0;
+
+		if (have)
+			memcpy(dst, data + a0, have);
+		memset(dst + have, 0, (b0 - a0) - have);
+		if (!r)
+			rocksdb_free(val);
+		pos = cstart + b0;
+	}
+	rc = (ssize_t)(end - off);
+	ctr_add(&s->ctr.bytes_read, (uint64_t)rc);
+out:
+	view_close(s, &v);
+	return rc;
+}
+
+/* Iterates keys [lo, hi) under prefix-free bounds; cb gets key tail after skip bytes. */
+typedef int (*kv_cb_t)(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl);
+
+static int scan(struct store *s, rocksdb_readoptions_t *ro, const uint8_t *lo, size_t lol,
+		const uint8_t *hi, size_t hil, unsigned limit, kv_cb_t cb, void *arg,
+		unsigned *count)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, ro);
+	char *err = NULL;
+	int rc = 0;
+
+	*count = 0;
+	for (rocksdb_iter_seek(it, (const char *)lo, lol); rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		size_t kl, vl;
+		const char *k = rocksdb_iter_key(it, &kl);
+		size_t m = kl < hil ? kl : hil;
+		int c = memcmp(k, hi, m);
+
+		if (c > 0 || (c == 0 && kl >= hil))
+			break;
+		if (limit && *count == limit)
+			break;
+		const char *v = rocksdb_iter_value(it, &vl);
+
+		rc = cb(arg, (const uint8_t *)k, kl, (const uint8_t *)v, vl);
+		if (rc)
+			break;
+		++*count;
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err) {
+		rocksdb_free(err);
+		if (!rc)
+			rc = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	return rc;
+}
+
+int store_getattr(struct store *s, const char *coll, const void *oid, size_t oidlen,
+		  const char *name, struct cbuf *out)
+{
+	uint8_t k[9 + STORE_ATTR_NAME_MAX];
+	struct store_onode on;
+	struct view v;
+	size_t nl, vl;
+	char *val;
+	int rc;
+
+	if (!name || (nl = strnlen(name, STORE_ATTR_NAME_MAX + 1)) == 0 || nl > STORE_ATTR_NAME_MAX)
+		return -EINVAL;
+	rc = view_open(s, &v);
+	if (rc)
+		return rc;
+	rc = onode_get(s, v.ro, coll, oid, oidlen, &on);
+	if (!rc) {
+		rc = db_get(s, v.ro, k, store_key_sub(k, 'A', on.nid, name, nl), &val, &vl);
+		if (rc == -ENOENT)
+			rc = -ENODATA;
+	}
+	if (!rc) {
+		enc_raw(out, val, vl);
+		rocksdb_free(val);
+		rc = out->err;
+	}
+	view_close(s, &v);
+	return rc;
+}
+
+struct attr_ctx {
+	int (*cb)(void *arg, const char *name, const void *val, size_t vlen);
+	void *arg;
+};
+
+static int attr_cb(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	struct attr_ctx *c = arg;
+	char name[STORE_ATTR_NAME_MAX + 1];
+
+	if (kl < 10 || kl - 9 > STORE_ATTR_NAME_MAX)
+		return -EIO;
+	memcpy(name, k + 9, kl - 9);
+	name[kl - 9] = 0;
+	return c->cb(c->arg, name, v, vl);
+}
+
+int store_getattrs(struct store *s, const char *coll, const void *oid, size_t oidlen,
+		   int (*cb)(void *arg, const char *name, const void *val, size_t vlen),
+		   void *arg)
+{
+	struct attr_ctx c = { cb, arg };
+	struct store_onode on;
+	uint8_t lo[9], hi[9];
+	struct view v;
+	unsigned n;
+	int rc = view_open(s, &v);
+
+	if (rc)
+		return rc;
+	rc = onode_get(s, v.ro, coll, oid, oidlen, &on);
+	if (!rc) {
+		store_key_nid(lo, 'A', on.nid);
+		store_key_nid(hi, 'A', on.nid + 1);
+		rc = scan(s, v.ro, lo, 9, hi, 9, 0, attr_cb, &c, &n);
+	}
+	view_close(s, &v);
+	return rc;
+}
+
+int store_omap_get(struct store *s, const char *coll, const void *oid, size_t oidlen,
+		   const void *key, size_t klen, struct cbuf *out)
+{
+	uint8_t k[9 + STORE_OMAP_KEY_MAX];
+	struct store_onode on;
+	struct view v;
+	size_t vl;
+	char *val;
+	int rc;
+
+	if (klen > STORE_OMAP_KEY_MAX)
+		return -ENAMETOOLONG;
+	rc = view_open(s, &v);
+	if (rc)
+		return rc;
+	rc = onode_get(s, v.ro, coll, oid, oidlen, &on);
+	if (!rc) {
+		rc = db_get(s, v.ro, k, store_key_sub(k, 'M', on.nid, key, klen), &val, &vl);
+		if (rc == -ENOENT)
+			rc = -ENODATA;
+	}
+	if (!rc) {
+		enc_raw(out, val, vl);
+		rocksdb_free(val);
+		rc = out->err;
+	}
+	view_close(s, &v);
+	return rc;
+}
+
+struct omap_ctx {
+	store_omap_cb_t cb;
+	void *arg;
+};
+
+static int omap_cb(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	struct omap_ctx *c = arg;
+
+	if (kl < 9)
+		return -EIO;
+	return c->cb(c->arg, k + 9, kl - 9, v, vl);
+}
+
+int store_omap_iterate(struct store *s, const char *coll, const void *oid, size_t oidlen,
+		       const void *start, size_t slen, const void *end, size_t elen,
+		       unsigned limit, store_omap_cb_t cb, void *arg)
+{
+	uint8_t lo[9 + STORE_OMAP_KEY_MAX], hi[9 + STORE_OMAP_KEY_MAX];
+	struct omap_ctx c = { cb, arg };
+	struct store_onode on;
+	size_t lol, hil;
+	struct view v;
+	unsigned n = 0;
+	int rc;
+
+	if ((start && slen > STORE_OMAP_KEY_MAX) || (end && elen > STORE_OMAP_KEY_MAX))
+		return -ENAMETOOLONG;
+	rc = view_open(s, &v);
+	if (rc)
+		return rc;
+	rc = onode_get(s, v.ro, coll, oid, oidlen, &on);
+	if (!rc) {
+		lol = store_key_sub(lo, 'M', on.nid, start, start ? slen : 0);
+		hil = end ? store_key_sub(hi, 'M', on.nid, end, elen) : store_key_nid(hi, 'M', on.nid + 1);
+		rc = scan(s, v.ro, lo, lol, hi, hil, limit, omap_cb, &c, &n);
+	}
+	view_close(s, &v);
+	return rc ? rc : (int)n;
+}
+
+/* ---- listing ---------------------------------------------------------------------------- */
+
+void store_cursor_begin(struct store_cursor *c)
+{
+	c->hash = 0;
+	c->name_len = 0;
+	c->at_end = 0;
+}
+
+void store_cursor_at_hash(struct store_cursor *c, uint64_t hash)
+{
+	store_cursor_begin(c);
+	c->hash = hash;
+}
+
+void store_cursor_end(struct store_cursor *c)
+{
+	store_cursor_begin(c);
+	c->hash = UINT64_MAX;
+	c->at_end = 1;
+}
+
+void store_cursor_at(struct store_cursor *c, const void *oid, size_t oidlen)
+{
+	if (oidlen > STORE_NAME_MAX)
+		oidlen = STORE_NAME_MAX;
+	c->hash = store_name_hash(oid, oidlen);
+	c->name_len = (uint32_t)oidlen;
+	c->at_end = 0;
+	if (oidlen)
+		memcpy(c->name, oid, oidlen);
+}
+
+int store_cursor_cmp(const struct store_cursor *a, const struct store_cursor *b)
+{
+	size_t m;
+	int c;
+
+	if (a->at_end || b->at_end)
+		return (int)a->at_end - (int)b->at_end;
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	m = a->name_len < b->name_len ? a->name_len : b->name_len;
+	c = memcmp(a->name, b->name, m);
+	if (c)
+		return c < 0 ? -1 : 1;
+	return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
+}
+
+void store_cursor_encode(const struct store_cursor *c, struct cbuf *out)
+{
+	size_t st = enc_start(out, 1, 1);
+
+	enc_u8(out, c->at_end);
+	enc_u64(out, c->hash);
+	enc_bytes(out, c->name, c->name_len);
+	enc_finish(out, st);
+}
+
+int store_cursor_decode(struct store_cursor *c, struct cdec *d)
+{
+	struct cdec body;
+	const uint8_t *name;
+	uint32_t nl;
+	uint8_t v, end;
+
+	if (dec_start(d, 1, &body, &v))
+		return d->err;
+	dec_u8(&body, &end);
+	dec_u64(&body, &c->hash);
+	dec_bytes(&body, &name, &nl);
+	if (!body.err && (end > 1 || nl > STORE_NAME_MAX))
+		dec_fail(&body, -EBADMSG);
+	if (dec_finish(d, &body))
+		return d->err;
+	c->at_end = end;
+	c->name_len = nl;
+	if (nl)
+		memcpy(c->name, name, nl);
+	return 0;
+}
+
+struct list_ctx {
+	size_t plen;
+	store_list_cb_t cb;
+	void *arg;
+	unsigned limit, listed;
+	bool want_next;		   /* the user's cb stopped: record the next key and stop */
+	struct store_cursor *next; /* NULL: nobody wants it */
+	bool have_next;
+};
+
+static int list_cb(void *arg, const uint8_t *k, size_t kl, const uint8_t *v, size_t vl)
+{
+	struct list_ctx *c = arg;
+	const uint8_t *name;
+	size_t nl;
+	uint64_t h;
+
+	(void)v;
+	(void)vl;
+	if (store_key_onode_parse(k, kl, c->plen, &h, &name, &nl))
+		return -EIO;
+	if (c->want_next || (c->limit && c->listed == c->limit)) {
+		if (c->next) {
+			c->next->hash = h;
+			c->next->name_len = (uint32_t)nl;
+			c->next->at_end = 0;
+			if (nl)
+				memcpy(c->next->name, name, nl);
+		}
+		c->have_next = true;
+		return 1;
+	}
+	c->listed++;
+	if (c->cb(c->arg, name, nl, h)) {
+		if (!c->next)
+			return 1;
+		c->want_next = true;
+	}
+	return 0;
+}
+
+static size_t cursor_key(uint8_t *k, const char *coll, const struct store_cursor *c)
+{
+	if (c->at_end) {
+		size_t n = store_key_onode_prefix(k, coll);
+
+		k[n - 1] = 1; /* past every key of the collection */
+		return n;
+	}
+	return store_key_onode_hash(k, coll, c->hash, c->name, c->name_len);
+}
+
+int store_list(struct store *s, const char *coll, const struct store_cursor *start,
+	       const struct store_cursor *end, unsigned limit, store_list_cb_t cb, void *arg,
+	       struct store_cursor *next)
+{
+	struct list_ctx c = { .cb = cb, .arg = arg, .limit = limit, .next = next };
+	uint8_t *lo = NULL, *hi = NULL;
+	struct store_cursor endc;
+	struct view v = { 0 };
+	size_t lol, hil;
+	unsigned n = 0;
+	int rc;
+
+	if (!coll || !store_coll_name_valid(coll, strnlen(coll, STORE_COLL_NAME_MAX + 1)) ||
+	    !start || start->name_len > STORE_NAME_MAX || (end && end->name_len > STORE_NAME_MAX))
+		return -EINVAL;
+	rc = store_coll_exists(s, coll);
+	if (rc <= 0)
+		return rc ? rc : -ENOENT;
+	lo = malloc(STORE_KEY_MAX);
+	hi = malloc(STORE_KEY_MAX);
+	rc = lo && hi ? view_open(s, &v) : -ENOMEM;
+	if (rc)
+		goto out;
+	if (!end) {
+		store_cursor_end(&endc);
+		end = &endc;
+	}
+	c.plen = store_key_onode_prefix(lo, coll);
+	lol = cursor_key(lo, coll, start);
+	hil = cursor_key(hi, coll, end);
+	rc = scan(s, v.ro, lo, lol, hi, hil, 0, list_cb, &c, &n);
+	if (rc < 0)
+		goto out;
+	if (next && !c.have_next)
+		store_cursor_end(next);
+	rc = (int)c.listed;
+out:
+	if (v.ro)
+		view_close(s, &v);
+	free(lo);
+	free(hi);
+	return rc;
+}
+
+/* ---- space and counters ----------------------------------------------------------------- */
+
+static uint64_t dir_bytes(const char *dir)
+{
+	char p[PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	uint64_t sum = 0;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+			sum += (uint64_t)st.st_blocks * 512;
+	}
+	closedir(d);
+	return sum;
+}
+
+int store_statfs(struct store *s, struct store_statfs *st)
+{
+	struct statvfs vfs;
+	char *dbp;
+
+	if (statvfs(s->path, &vfs))
+		return -errno;
+	dbp = db_path(s->path);
+	if (!dbp)
+		return -ENOMEM;
+	st->total = (uint64_t)vfs.f_blocks * vfs.f_frsize;
+	st->available = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+	st->used = dir_bytes(dbp);
+	st->stored = __atomic_load_n(&s->stat_stored, __ATOMIC_RELAXED);
+	st->objects = __atomic_load_n(&s->stat_objects, __ATOMIC_RELAXED);
+	free(dbp);
+	return 0;
+}
+
+void store_get_counters(struct store *s, struct store_counters *c)
+{
+	c->csum_errors = ctr_get(&s->ctr.csum_errors);
+	c->txns_applied = ctr_get(&s->ctr.txns_applied);
+	c->txns_failed = ctr_get(&s->ctr.txns_failed);
+	c->txns_committed = ctr_get(&s->ctr.txns_committed);
+	c->syncs = ctr_get(&s->ctr.syncs);
+	c->bytes_written = ctr_get(&s->ctr.bytes_written);
+	c->bytes_read = ctr_get(&s->ctr.bytes_read);
+	c->failed = __atomic_load_n(&s->failed, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,714 @@
+/*
+ * store_apply — turns a transaction's ops into one RocksDB WriteBatchWithIndex.
+ *
+ * Runs on the apply thread only, one transaction at a time, so it owns s->wb, s->chunkbuf
+ * and s->totals without locks. Every read it makes goes through the batch first
+ * (get_from_batch_and_db, iterators with base), which is how op N sees ops 1..N-1 of the
+ * same transaction. Nothing reaches the DB until store.c writes the whole batch; an op
+ * that fails leaves the batch to be discarded, so a failed transaction changes nothing.
+ *
+ * Data: object bytes [i*cs, (i+1)*cs) live in chunk i (key "D" nid i). A chunk stores its
+ * bytes from the chunk start up to the last byte written in it, never past the object's
+ * size; a missing chunk, and the part of a chunk past its stored length, are holes (zeros).
+ * Full-chunk writes never read; partial ones read, verify and rewrite the chunk.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "osd/store_int.h"
+
+struct actx {
+	struct store *s;
+	uint64_t now;
+	struct store_totals tot;
+};
+
+struct obj {
+	const char *coll;
+	uint8_t key[STORE_KEY_MAX];
+	size_t klen;
+	bool exists;
+	uint64_t accounted; /* size already counted in tot.stored */
+	struct store_onode on;
+};
+
+int store_wb_get(struct store *s, const uint8_t *k, size_t klen, char **val, size_t *vlen)
+{
+	char *err = NULL;
+
+	*val = rocksdb_writebatch_wi_get_from_batch_and_db(s->wb, s->db, s->ro, (const char *)k,
+							   klen, vlen, &err);
+	if (err) {
+		rocksdb_free(err);
+		return -EIO;
+	}
+	return *val ? 0 : -ENOENT;
+}
+
+static void wb_put(struct store *s, const uint8_t *k, size_t klen, const void *v, size_t vlen)
+{
+	rocksdb_writebatch_wi_put(s->wb, (const char *)k, klen, v, vlen);
+}
+
+static void wb_del(struct store *s, const uint8_t *k, size_t klen)
+{
+	rocksdb_writebatch_wi_delete(s->wb, (const char *)k, klen);
+}
+
+/*
+ * Collects the keys in [lo, hi) as seen through the batch into keys (u32 len | bytes each),
+ * at most max of them (0: all). The batch must not change while its iterator is open.
+ */
+static int collect_keys(struct store *s, const uint8_t *lo, size_t lolen, const uint8_t *hi,
+			size_t hilen, unsigned max, struct cbuf *keys, unsigned *count)
+{
+	rocksdb_iterator_t *base, *it;
+	char *err = NULL;
+	int rc = 0;
+
+	*count = 0;
+	base = rocksdb_create_iterator(s->db, s->ro);
+	it = rocksdb_writebatch_wi_create_iterator_with_base(s->wb, base);
+	for (rocksdb_iter_seek(it, (const char *)lo, lolen); rocksdb_iter_valid(it);
+	     rocksdb_iter_next(it)) {
+		size_t kl;
+		const char *k = rocksdb_iter_key(it, &kl);
+		size_t m = kl < hilen ? kl : hilen;
+		int c = memcmp(k, hi, m);
+
+		if (c > 0 || (c == 0 && kl >= hilen))
+			break;
+		enc_bytes(keys, k, (uint32_t)kl);
+		if (++*count == max && max)
+			break;
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err) {
+		rocksdb_free(err);
+		rc = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	if (!rc && keys->err)
+		rc = keys->err;
+	return rc;
+}
+
+/* Deletes every key of type ("D"/"A"/"M") under nid with sub-key in [from, to). */
+static int delete_range(struct actx *a, char type, uint64_t nid, const void *from, size_t flen,
+			const void *to, size_t tlen, bool to_end)
+{
+	uint8_t lo[9 + STORE_OMAP_KEY_MAX], hi[9 + STORE_OMAP_KEY_MAX];
+	size_t lol = store_key_sub(lo, type, nid, from, flen), hil;
+	struct cbuf keys;
+	struct cdec d;
+	unsigned n;
+	int rc;
+
+	if (to_end)
+		hil = store_key_nid(hi, type, nid + 1);
+	else
+		hil = store_key_sub(hi, type, nid, to, tlen);
+	cbuf_init(&keys);
+	rc = collect_keys(a->s, lo, lol, hi, hil, 0, &keys, &n);
+	if (rc)
+		goto out;
+	cdec_init(&d, keys.data, keys.len);
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *k;
+		uint32_t kl;
+
+		dec_bytes(&d, &k, &kl);
+		wb_del(a->s, k, kl);
+	}
+out:
+	cbuf_free(&keys);
+	return rc;
+}
+
+/* ---- collections and onodes ------------------------------------------------------------ */
+
+static int coll_exists(struct actx *a, const char *coll)
+{
+	uint8_t k[1 + STORE_COLL_NAME_MAX];
+	size_t vl;
+	char *v;
+	int rc = store_wb_get(a->s, k, store_key_coll(k, coll), &v, &vl);
+
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	rocksdb_free(v);
+	return 1;
+}
+
+static int obj_load(struct actx *a, const char *coll, const void *oid, size_t oidlen,
+		    struct obj *o)
+{
+	size_t vl;
+	char *v;
+	int rc;
+
+	o->coll = coll;
+	o->klen = store_key_onode(o->key, coll, oid, oidlen);
+	o->exists = false;
+	o->accounted = 0;
+	memset(&o->on, 0, sizeof(o->on));
+	rc = store_wb_get(a->s, o->key, o->klen, &v, &vl);
+	if (rc == -ENOENT) {
+		rc = coll_exists(a, coll);
+		return rc < 0 ? rc : rc == 0 ? -ENOENT : 0;
+	}
+	if (rc)
+		return rc;
+	rc = store_onode_decode(&o->on, v, vl);
+	rocksdb_free(v);
+	if (rc)
+		return -EIO;
+	o->exists = true;
+	o->accounted = o->on.size;
+	return 0;
+}
+
+/* Loads an object that must exist. */
+static int obj_get(struct actx *a, const char *coll, const void *oid, size_t oidlen,
+		   struct obj *o)
+{
+	int rc = obj_load(a, coll, oid, oidlen, o);
+
+	return rc ? rc : o->exists ? 0 : -ENOENT;
+}
+
+/* Loads an object, creating it (in this batch) when absent. */
+static int obj_get_create(struct actx *a, const char *coll, const void *oid, size_t oidlen,
+			  struct obj *o)
+{
+	int rc = obj_load(a, coll, oid, oidlen, o);
+
+	if (rc || o->exists)
+		return rc;
+	o->on.nid = a->tot.next_nid++;
+	o->on.size = 0;
+	o->exists = true;
+	a->tot.objects++;
+	return 0;
+}
+
+static void obj_save(struct actx *a, struct obj *o)
+{
+	uint8_t buf[64];
+	struct cbuf b = { .data = buf, .cap = sizeof(buf) };
+
+	o->on.mtime_ns = a->now;
+	store_onode_encode(&o->on, &b);
+	wb_put(a->s, o->key, o->klen, b.data, b.len);
+	a->tot.stored += o->on.size - o->accounted;
+	o->accounted = o->on.size;
+	if (b.data != buf)
+		cbuf_free(&b);
+}
+
+/* Deletes the object's data, xattrs, omap and onode. */
+static int obj_destroy(struct actx *a, struct obj *o)
+{
+	int rc = delete_range(a, 'D', o->on.nid, NULL, 0, NULL, 0, true);
+
+	if (!rc)
+		rc = delete_range(a, 'A', o->on.nid, NULL, 0, NULL, 0, true);
+	if (!rc)
+		rc = delete_range(a, 'M', o->on.nid, NULL, 0, NULL, 0, true);
+	if (rc)
+		return rc;
+	wb_del(a->s, o->key, o->klen);
+	a->tot.objects--;
+	a->tot.stored -= o->accounted;
+	o->exists = false;
+	o->accounted = 0;
+	return 0;
+}
+
+/* ---- chunks ----------------------------------------------------------------------------- */
+
+/* Loads chunk idx into buf (cs bytes), *n = stored length (0 for a hole). */
+static int chunk_load(struct actx *a, uint64_t nid, uint64_t idx, uint8_t *buf, size_t *n)
+{
+	uint8_t k[17];
+	const uint8_t *data;
+	size_t vl;
+	char *v;
+	int rc = store_wb_get(a->s, k, store_key_chunk(k, nid, idx), &v, &vl);
+
+	*n = 0;
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	rc = store_chunk_check(v, vl, nid, idx, a->s->chunk_size, &data, n);
+	if (rc == 0)
+		memcpy(buf, data, *n);
+	else
+		store_count_csum_error(a->s);
+	rocksdb_free(v);
+	return rc ? -EIO : 0;
+}
+
+/* Stores n bytes as chunk idx (n == 0 deletes it). */
+static void chunk_store(struct actx *a, uint64_t nid, uint64_t idx, const void *data, size_t n)
+{
+	uint8_t k[17], hdr[STORE_CHUNK_HDR];
+	size_t kl = store_key_chunk(k, nid, idx);
+	const char *keys[1] = { (const char *)k };
+	const char *vals[2];
+	size_t ksz[1] = { kl }, vsz[2];
+
+	if (n == 0) {
+		wb_del(a->s, k, kl);
+		return;
+	}
+	store_chunk_header(hdr, nid, idx, data, n);
+	vals[0] = (const char *)hdr;
+	vsz[0] = sizeof(hdr);
+	vals[1] = data;
+	vsz[1] = n;
+	rocksdb_writebatch_wi_putv(a->s->wb, 1, keys, ksz, 2, vals, vsz);
+}
+
+static int check_size(struct actx *a, uint64_t end)
+{
+	return end > a->s->max_object_size ? -EFBIG : 0;
+}
+
+static int do_write(struct actx *a, struct obj *o, uint64_t off, uint64_t len, const uint8_t *data)
+{
+	uint64_t cs = a->s->chunk_size, end = off + len, pos = off;
+	uint8_t *buf = a->s->chunkbuf + STORE_CHUNK_HDR;
+	int rc = check_size(a, end);
+
+	if (rc)
+		return rc;
+	while (pos < end) {
+		uint64_t idx = pos / cs, cstart = idx * cs;
+		size_t a0 = pos - cstart, b0 = end - cstart < cs ? end - cstart : cs, n;
+
+		if (a0 == 0 && (b0 == cs || cstart + b0 >= o->on.size)) {
+			/* covers every byte the chunk can hold (none lie past the size): no read */
+			chunk_store(a, o->on.nid, idx, data + (pos - off), b0);
+		} else {
+			rc = chunk_load(a, o->on.nid, idx, buf, &n);
+			if (rc)
+				return rc;
+			if (n < a0)
+				memset(buf + n, 0, a0 - n);
+			memcpy(buf + a0, data + (pos - off), b0 - a0);
+			chunk_store(a, o->on.nid, idx, buf, n > b0 ? n : b0);
+		}
+		pos = cstart + b0;
+	}
+	if (end > o->on.size)
+		o->on.size = end;
+	__atomic_fetch_add(&a->s->ctr.bytes_written, len, __ATOMIC_RELAXED);
+	return 0;
+}
+
+/* Indices of the stored chunks of nid in [first, last] into keys (as chunk keys). */
+static int chunk_list(struct actx *a, uint64_t nid, uint64_t first, uint64_t last,
+		      struct cbuf *keys, unsigned *n)
+{
+	uint8_t lo[17], hi[17];
+	size_t hil;
+
+	store_key_chunk(lo, nid, first);
+	if (last == UINT64_MAX)
+		hil = store_key_nid(hi, 'D', nid + 1);
+	else
+		hil = store_key_chunk(hi, nid, last + 1);
+	return collect_keys(a->s, lo, 17, hi, hil, 0, keys, n);
+}
+
+/* Makes [from, to) of the object read as zeros, by deleting or trimming chunks. */
+static int punch(struct actx *a, struct obj *o, uint64_t from, uint64_t to)
+{
+	uint64_t cs = a->s->chunk_size;
+	uint8_t *buf = a->s->chunkbuf + STORE_CHUNK_HDR;
+	struct cbuf keys;
+	struct cdec d;
+	unsigned cnt;
+	int rc;
+
+	if (from >= to)
+		return 0;
+	cbuf_init(&keys);
+	rc = chunk_list(a, o->on.nid, from / cs, to == UINT64_MAX ? UINT64_MAX : (to - 1) / cs,
+			&keys, &cnt);
+	if (rc)
+		goto out;
+	cdec_init(&d, keys.data, keys.len);
+	for (unsigned i = 0; i < cnt && !rc; i++) {
+		const uint8_t *k;
+		uint32_t kl;
+		uint64_t idx, cstart;
+		size_t a0, b0, n;
+
+		dec_bytes(&d, &k, &kl);
+		if (kl != 17) {
+			rc = -EIO;
+			break;
+		}
+		idx = store_get_be64(k + 9);
+		cstart = idx * cs;
+		a0 = from > cstart ? from - cstart : 0;
+		b0 = to - cstart < cs ? to - cstart : cs;
+		if (a0 == 0 && b0 == cs) {
+			wb_del(a->s, k, kl);
+			continue;
+		}
+		rc = chunk_load(a, o->on.nid, idx, buf, &n);
+		if (rc || a0 >= n)
+			continue;
+		if (b0 >= n) {
+			chunk_store(a, o->on.nid, idx, buf, a0);
+		} else {
+			memset(buf + a0, 0, b0 - a0);
+			chunk_store(a, o->on.nid, idx, buf, n);
+		}
+	}
+out:
+	cbuf_free(&keys);
+	return rc;
+}
+
+static int do_zero(struct actx *a, struct obj *o, uint64_t off, uint64_t len)
+{
+	uint64_t end = off + len;
+	int rc = check_size(a, end);
+
+	if (!rc)
+		rc = punch(a, o, off, end < o->on.size ? end : o->on.size);
+	if (!rc && end > o->on.size)
+		o->on.size = end;
+	return rc;
+}
+
+static int do_truncate(struct actx *a, struct obj *o, uint64_t size)
+{
+	int rc = check_size(a, size);
+
+	if (!rc && size < o->on.size)
+		rc = punch(a, o, size, UINT64_MAX);
+	if (!rc)
+		o->on.size = size;
+	return rc;
+}
+
+/* Reads [off, off+len) of object o (through the batch) into buf; EOF and holes are zeros. */
+static int read_range(struct actx *a, struct obj *o, uint64_t off, size_t len, uint8_t *buf)
+{
+	uint64_t cs = a->s->chunk_size, pos = off, end = off + len;
+	uint8_t *cb = a->s->chunkbuf + STORE_CHUNK_HDR;
+	int rc;
+
+	memset(buf, 0, len);
+	if (end > o->on.size)
+		end = o->on.size;
+	while (pos < end) {
+		uint64_t idx = pos / cs, cstart = idx * cs;
+		size_t a0 = pos - cstart, b0 = end - cstart < cs ? end - cstart : cs, n;
+
+		rc = chunk_load(a, o->on.nid, idx, cb, &n);
+		if (rc)
+			return rc;
+		if (n > a0)
+			memcpy(buf + (pos - off), cb + a0, (n < b0 ? n : b0) - a0);
+		pos = cstart + b0;
+	}
+	return 0;
+}
+
+/* ---- ops -------------------------------------------------------------------------------- */
+
+static int do_items(struct actx *a, struct obj *o, struct store_op *op)
+{
+	uint8_t k[9 + STORE_OMAP_KEY_MAX];
+	struct cdec it = op->items;
+	char type = op->code == STORE_OP_SETATTRS ? 'A' : 'M';
+
+	for (uint32_t i = 0; i < op->n; i++) {
+		const uint8_t *key, *val;
+		uint32_t kl, vl;
+		size_t klen;
+
+		if (store_op_item(&it, op->code, &key, &kl, &val, &vl))
+			return -EINVAL;
+		klen = store_key_sub(k, type, o->on.nid, key, kl);
+		if (op->code == STORE_OP_OMAP_RMKEYS)
+			wb_del(a->s, k, klen);
+		else
+			wb_put(a->s, k, klen, val, vl);
+	}
+	return 0;
+}
+
+/* Copies everything of type under src nid to dst nid (data chunks re-checksummed). */
+static int copy_keys(struct actx *a, char type, uint64_t src, uint64_t dst)
+{
+	uint8_t lo[9], hi[9], nk[9 + STORE_OMAP_KEY_MAX + 256];
+	struct cbuf keys;
+	struct cdec d;
+	unsigned n;
+	int rc;
+
+	store_key_nid(lo, type, src);
+	store_key_nid(hi, type, src + 1);
+	cbuf_init(&keys);
+	rc = collect_keys(a->s, lo, 9, hi, 9, 0, &keys, &n);
+	cdec_init(&d, keys.data, keys.len);
+	for (unsigned i = 0; i < n && !rc; i++) {
+		const uint8_t *k, *data;
+		uint32_t kl;
+		size_t vl, dl;
+		char *v;
+
+		dec_bytes(&d, &k, &kl);
+		if (kl < 9 || kl > sizeof(nk)) {
+			rc = -EIO;
+			break;
+		}
+		rc = store_wb_get(a->s, k, kl, &v, &vl);
+		if (rc)
+			break;
+		if (type == 'D') {
+			uint64_t idx = kl == 17 ? store_get_be64(k + 9) : 0;
+
+			rc = kl == 17 ? store_chunk_check(v, vl, src, idx, a->s->chunk_size, &data, &dl)
+				      : -EIO;
+			if (rc) {
+				store_count_csum_error(a->s);
+				rc = -EIO;
+			} else {
+				chunk_store(a, dst, idx, data, dl);
+			}
+		} else {
+			store_key_sub(nk, type, dst, k + 9, kl - 9);
+			wb_put(a->s, nk, kl, v, vl);
+		}
+		rocksdb_free(v);
+	}
+	cbuf_free(&keys);
+	return rc;
+}
+
+static bool same_obj(const struct obj *x, const struct obj *y)
+{
+	return x->klen == y->klen && memcmp(x->key, y->key, x->klen) == 0;
+}
+
+static int op_clone(struct actx *a, struct store_op *op)
+{
+	struct obj src, dst;
+	int rc = obj_get(a, op->coll, op->oid, op->oidlen, &src);
+
+	if (!rc)
+		rc = obj_load(a, op->coll, op->oid2, op->oid2len, &dst);
+	if (rc || same_obj(&src, &dst))
+		return rc;
+	if (dst.exists && (rc = obj_destroy(a, &dst)))
+		return rc;
+	rc = obj_get_create(a, op->coll, op->oid2, op->oid2len, &dst);
+	if (!rc)
+		rc = copy_keys(a, 'D', src.on.nid, dst.on.nid);
+	if (!rc)
+		rc = copy_keys(a, 'A', src.on.nid, dst.on.nid);
+	if (!rc)
+		rc = copy_keys(a, 'M', src.on.nid, dst.on.nid);
+	if (rc)
+		return rc;
+	dst.on.size = src.on.size;
+	obj_save(a, &dst);
+	return 0;
+}
+
+static int op_clone_range(struct actx *a, struct store_op *op)
+{
+	const size_t piece = 1u << 20;
+	struct obj src, dst;
+	uint8_t *buf;
+	int rc = obj_get(a, op->coll, op->oid, op->oidlen, &src);
+
+	if (!rc)
+		rc = obj_get_create(a, op->coll, op->oid2, op->oid2len, &dst);
+	if (!rc)
+		rc = check_size(a, op->off2 + op->len);
+	if (rc)
+		return rc;
+	buf = malloc(op->len < piece ? (op->len ? op->len : 1) : piece);
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t done = 0; done < op->len && !rc;) {
+		size_t n = op->len - done < piece ? op->len - done : piece;
+
+		rc = read_range(a, &src, op->off + done, n, buf);
+		if (!rc)
+			rc = do_write(a, &dst, op->off2 + done, n, buf);
+		done += n;
+	}
+	free(buf);
+	if (rc)
+		return rc;
+	if (op->off2 + op->len > dst.on.size)
+		dst.on.size = op->off2 + op->len;
+	obj_save(a, &dst);
+	return 0;
+}
+
+static int op_move(struct actx *a, struct store_op *op)
+{
+	struct obj src, dst;
+	int rc = obj_get(a, op->coll, op->oid, op->oidlen, &src);
+
+	if (!rc)
+		rc = obj_load(a, op->coll2, op->oid2, op->oid2len, &dst);
+	if (rc || same_obj(&src, &dst))
+		return rc;
+	if (dst.exists && (rc = obj_destroy(a, &dst)))
+		return rc;
+	wb_del(a->s, src.key, src.klen);
+	dst.on = src.on;
+	dst.accounted = src.accounted;
+	obj_save(a, &dst);
+	return 0;
+}
+
+static int op_coll(struct actx *a, struct store_op *op)
+{
+	uint8_t k[2 + STORE_COLL_NAME_MAX];
+	size_t kl = store_key_coll(k, op->coll);
+	int rc = coll_exists(a, op->coll);
+	struct cbuf keys;
+	unsigned n;
+
+	if (rc < 0)
+		return rc;
+	if (op->code == STORE_OP_COLL_CREATE) {
+		if (rc)
+			return -EEXIST;
+		wb_put(a->s, k, kl, "\x01", 1);
+		return 0;
+	}
+	if (!rc)
+		return -ENOENT;
+	{
+		uint8_t lo[2 + STORE_COLL_NAME_MAX], hi[2 + STORE_COLL_NAME_MAX];
+		size_t ll = store_key_onode_prefix(lo, op->coll);
+
+		memcpy(hi, lo, ll);
+		hi[ll - 1] = 1;
+		cbuf_init(&keys);
+		rc = collect_keys(a->s, lo, ll, hi, ll, 1, &keys, &n);
+		cbuf_free(&keys);
+	}
+	if (rc)
+		return rc;
+	if (n)
+		return -ENOTEMPTY;
+	wb_del(a->s, k, kl);
+	return 0;
+}
+
+static int apply_op(struct actx *a, struct store_op *op)
+{
+	struct obj o;
+	int rc;
+
+	switch (op->code) {
+	case STORE_OP_COLL_CREATE:
+	case STORE_OP_COLL_REMOVE:
+		return op_coll(a, op);
+	case STORE_OP_CLONE:
+		return op_clone(a, op);
+	case STORE_OP_CLONE_RANGE:
+		return op_clone_range(a, op);
+	case STORE_OP_MOVE:
+		return op_move(a, op);
+	case STORE_OP_TOUCH:
+	case STORE_OP_WRITE:
+	case STORE_OP_ZERO:
+	case STORE_OP_TRUNCATE:
+	case STORE_OP_SETATTRS:
+	case STORE_OP_OMAP_SETKEYS:
+		rc = obj_get_create(a, op->coll, op->oid, op->oidlen, &o);
+		break;
+	default:
+		rc = obj_get(a, op->coll, op->oid, op->oidlen, &o);
+		break;
+	}
+	if (rc)
+		return rc;
+
+	switch (op->code) {
+	case STORE_OP_TOUCH:
+		break;
+	case STORE_OP_WRITE:
+		rc = do_write(a, &o, op->off, op->len, op->data);
+		break;
+	case STORE_OP_ZERO:
+		rc = do_zero(a, &o, op->off, op->len);
+		break;
+	case STORE_OP_TRUNCATE:
+		rc = do_truncate(a, &o, op->off);
+		break;
+	case STORE_OP_REMOVE:
+		return obj_destroy(a, &o);
+	case STORE_OP_SETATTRS:
+	case STORE_OP_OMAP_SETKEYS:
+	case STORE_OP_OMAP_RMKEYS:
+		rc = do_items(a, &o, op);
+		break;
+	case STORE_OP_RMATTR: {
+		uint8_t k[9 + STORE_ATTR_NAME_MAX];
+
+		wb_del(a->s, k, store_key_sub(k, 'A', o.on.nid, op->data, op->dlen));
+		break;
+	}
+	case STORE_OP_OMAP_RMRANGE:
+		rc = delete_range(a, 'M', o.on.nid, op->data, op->dlen, op->data2, op->d2len,
+				  !op->has_data2);
+		break;
+	case STORE_OP_OMAP_CLEAR:
+		rc = delete_range(a, 'M', o.on.nid, NULL, 0, NULL, 0, true);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (rc)
+		return rc;
+	obj_save(a, &o);
+	return 0;
+}
+
+int store_apply_build(struct store *s, struct store_txn *t, struct store_totals *tot)
+{
+	struct actx a = { .s = s, .now = now_wall_ns(), .tot = s->totals };
+	struct store_op op;
+	struct cdec d;
+	uint8_t buf[64];
+	struct cbuf b = { .data = buf, .cap = sizeof(buf) };
+	int rc = 0;
+
+	rocksdb_writebatch_wi_clear(s->wb);
+	cdec_init(&d, t->ops.data, t->ops.len);
+	for (uint32_t i = 0; i < t->nops && !rc; i++) {
+		rc = store_op_next(&d, &op);
+		if (rc)
+			rc = -EINVAL;
+		else
+			rc = apply_op(&a, &op);
+	}
+	if (rc)
+		return rc;
+	store_totals_encode(&a.tot, &b);
+	wb_put(s, (const uint8_t *)"T", 1, b.data, b.len);
+	*tot = a.tot;
+	return 0;
+}

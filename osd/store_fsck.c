@@ -1,0 +1,189 @@
+/*
+ * store_fsck — offline-style verification of a store (every onode, every data chunk's
+ * XXH3) and the bit-rot test hook. Reads a snapshot, so it runs on an open store while
+ * transactions go on; it never writes (except store_debug_corrupt, which exists to).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "osd/store_int.h"
+
+struct fsck {
+	struct store *s;
+	rocksdb_readoptions_t *ro;
+	rocksdb_iterator_t *dit; /* data chunks */
+	store_fsck_cb_t bad;
+	void *arg;
+};
+
+/* Checks one object's chunks; returns NULL or why it is damaged (static string / buf). */
+static const char *check_data(struct fsck *f, const struct store_onode *on, char *why,
+			      size_t whylen)
+{
+	uint8_t lo[9], hi[9];
+	char *err = NULL;
+	const char *res = NULL;
+
+	store_key_nid(lo, 'D', on->nid);
+	store_key_nid(hi, 'D', on->nid + 1);
+	for (rocksdb_iter_seek(f->dit, (const char *)lo, 9); rocksdb_iter_valid(f->dit);
+	     rocksdb_iter_next(f->dit)) {
+		size_t kl, vl, n;
+		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(f->dit, &kl), *data;
+		const char *v;
+		uint64_t idx;
+		int rc;
+
+		if (memcmp(k, hi, kl < 9 ? kl : 9) >= 0)
+			break;
+		if (kl != 17) {
+			res = "malformed data key";
+			break;
+		}
+		idx = store_get_be64(k + 9);
+		v = rocksdb_iter_value(f->dit, &vl);
+		rc = store_chunk_check(v, vl, on->nid, idx, f->s->chunk_size, &data, &n);
+		if (rc == -EIO) {
+			store_count_csum_error(f->s);
+			snprintf(why, whylen, "checksum mismatch in data chunk %llu (bytes %llu..)",
+				 (unsigned long long)idx,
+				 (unsigned long long)(idx * f->s->chunk_size));
+			res = why;
+			break;
+		}
+		if (rc) {
+			snprintf(why, whylen, "malformed data chunk %llu", (unsigned long long)idx);
+			res = why;
+			break;
+		}
+		if (idx * f->s->chunk_size + n > on->size) {
+			snprintf(why, whylen, "data chunk %llu past the object size %llu",
+				 (unsigned long long)idx, (unsigned long long)on->size);
+			res = why;
+			break;
+		}
+	}
+	rocksdb_iter_get_error(f->dit, &err);
+	if (err) {
+		snprintf(why, whylen, "rocksdb: %s", err);
+		rocksdb_free(err);
+		res = why;
+	}
+	return res;
+}
+
+int store_fsck(struct store *s, store_fsck_cb_t bad, void *arg)
+{
+	struct fsck f = { .s = s, .bad = bad, .arg = arg };
+	const rocksdb_snapshot_t *snap = rocksdb_create_snapshot(s->db);
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_iterator_t *oit;
+	char why[160], coll[STORE_COLL_NAME_MAX + 1], *err = NULL;
+	int damaged = 0;
+
+	rocksdb_readoptions_set_snapshot(ro, snap);
+	/* our checksums find (and name) damaged data; RocksDB's would fail the whole block */
+	rocksdb_readoptions_set_verify_checksums(ro, 0);
+	rocksdb_readoptions_set_fill_cache(ro, 0);
+	f.ro = ro;
+	f.dit = rocksdb_create_iterator(s->db, ro);
+	oit = rocksdb_create_iterator(s->db, ro);
+	for (rocksdb_iter_seek(oit, "O", 1); rocksdb_iter_valid(oit); rocksdb_iter_next(oit)) {
+		size_t kl, vl, cl, nl;
+		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(oit, &kl), *name, *z;
+		const char *v = rocksdb_iter_value(oit, &vl), *res = NULL;
+		struct store_onode on;
+		uint64_t h;
+
+		if (kl < 1 || k[0] != 'O')
+			break;
+		z = memchr(k + 1, 0, kl - 1);
+		cl = z ? (size_t)(z - k - 1) : 0;
+		if (!z || cl > STORE_COLL_NAME_MAX ||
+		    store_key_onode_parse(k, kl, cl + 2, &h, &name, &nl)) {
+			if (bad)
+				bad(arg, "?", k, kl, "malformed onode key");
+			damaged++;
+			continue;
+		}
+		memcpy(coll, k + 1, cl);
+		coll[cl] = 0;
+		if (store_onode_decode(&on, v, vl))
+			res = "malformed onode";
+		else if (h != store_name_hash(name, nl))
+			res = "onode key hash does not match the name";
+		else
+			res = check_data(&f, &on, why, sizeof(why));
+		if (res) {
+			if (bad)
+				bad(arg, coll, name, nl, res);
+			damaged++;
+		}
+	}
+	rocksdb_iter_get_error(oit, &err);
+	if (err) {
+		if (bad)
+			bad(arg, "?", "", 0, err);
+		rocksdb_free(err);
+		damaged++;
+	}
+	rocksdb_iter_destroy(oit);
+	rocksdb_iter_destroy(f.dit);
+	rocksdb_readoptions_destroy(ro);
+	rocksdb_release_snapshot(s->db, snap);
+	return damaged;
+}
+
+int store_debug_corrupt(struct store *s, const char *coll, const void *oid, size_t oidlen,
+			uint64_t off)
+{
+	uint8_t k[STORE_KEY_MAX];
+	struct store_onode on;
+	char *v = NULL, *err = NULL;
+	size_t vl, kl;
+	uint64_t idx;
+	int rc;
+
+	if (!coll || !store_coll_name_valid(coll, strnlen(coll, STORE_COLL_NAME_MAX + 1)) ||
+	    oidlen > STORE_NAME_MAX)
+		return -EINVAL;
+	kl = store_key_onode(k, coll, oid, oidlen);
+	v = rocksdb_get(s->db, s->ro, (const char *)k, kl, &vl, &err);
+	if (err || !v) {
+		rc = err ? -EIO : -ENOENT;
+		goto out;
+	}
+	rc = store_onode_decode(&on, v, vl) ? -EIO : 0;
+	rocksdb_free(v);
+	v = NULL;
+	if (rc)
+		goto out;
+	idx = off / s->chunk_size;
+	kl = store_key_chunk(k, on.nid, idx);
+	v = rocksdb_get(s->db, s->ro, (const char *)k, kl, &vl, &err);
+	if (err || !v) {
+		rc = err ? -EIO : -ENOENT;
+		goto out;
+	}
+	if (vl <= STORE_CHUNK_HDR) {
+		rc = -ENOENT;
+		goto out;
+	}
+	{
+		size_t pos = off % s->chunk_size;
+
+		if (pos >= vl - STORE_CHUNK_HDR)
+			pos = vl - STORE_CHUNK_HDR - 1;
+		v[STORE_CHUNK_HDR + pos] ^= 0x01;
+	}
+	rocksdb_put(s->db, s->wo_sync, (const char *)k, kl, v, vl, &err);
+	rc = err ? -EIO : 0;
+out:
+	if (err)
+		rocksdb_free(err);
+	if (v)
+		rocksdb_free(v);
+	return rc;
+}

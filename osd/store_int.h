@@ -1,0 +1,203 @@
+/*
+ * store_int — internals shared by the store's files: the transaction's op encoding
+ * (store_txn.c), the on-disk key and value formats (store_format.c), the apply engine
+ * (store_apply.c) and the store itself (store.c). Nothing outside osd/store*.c includes it.
+ *
+ * Key layout (one RocksDB column family, keys compare bytewise):
+ *   "S"                                   superblock        (struct store_super)
+ *   "T"                                   totals            (struct store_totals)
+ *   "C" coll                              collection        (struct store_coll_rec)
+ *   "O" coll 0x00 hash(be64) name         onode             (struct store_onode)
+ *   "D" nid(be64) chunk(be64)             data chunk        (see store_chunk_*)
+ *   "A" nid(be64) attrname                xattr value       (raw bytes)
+ *   "M" nid(be64) key                     omap value        (raw bytes)
+ * Collection names hold no 0x00, so "O" coll 0x00 is a prefix owned by one collection and
+ * objects list in (hash, name) order. An object's data, xattrs and omap hang off its nid
+ * (never reused), so a move between collections rewrites only the onode key.
+ *
+ * Crash rule: every key of a transaction goes into one RocksDB WriteBatch: RocksDB's WAL
+ * makes it all-or-nothing. Chunk values: u8 version(1) | u64 xxh3_seed(data, seed) | data,
+ * seed = nid * golden ^ chunk index (a value copied to the wrong key fails its check).
+ */
+#ifndef CAIRN_OSD_STORE_INT_H
+#define CAIRN_OSD_STORE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/encode.h"
+#include "osd/store.h"
+
+/* ---- transaction ops -------------------------------------------------------------------- */
+
+enum store_op_code {
+	STORE_OP_COLL_CREATE = 1,
+	STORE_OP_COLL_REMOVE = 2,
+	STORE_OP_TOUCH = 3,
+	STORE_OP_WRITE = 4,
+	STORE_OP_ZERO = 5,
+	STORE_OP_TRUNCATE = 6,
+	STORE_OP_REMOVE = 7,
+	STORE_OP_SETATTRS = 8,
+	STORE_OP_RMATTR = 9,
+	STORE_OP_OMAP_SETKEYS = 10,
+	STORE_OP_OMAP_RMKEYS = 11,
+	STORE_OP_OMAP_RMRANGE = 12,
+	STORE_OP_OMAP_CLEAR = 13,
+	STORE_OP_CLONE = 14,
+	STORE_OP_CLONE_RANGE = 15,
+	STORE_OP_MOVE = 16,
+	STORE_OP_MAX_ = 17
+};
+
+/* One decoded op; pointers point into the transaction's buffer (NOT OWNER). */
+struct store_op {
+	uint8_t code;
+	char coll[STORE_COLL_NAME_MAX + 1];
+	const uint8_t *oid;
+	uint32_t oidlen;
+	char coll2[STORE_COLL_NAME_MAX + 1]; /* MOVE destination */
+	const uint8_t *oid2;		     /* CLONE / CLONE_RANGE / MOVE destination */
+	uint32_t oid2len;
+	uint64_t off, len, off2;	     /* WRITE: off; ZERO: off,len; TRUNCATE: off = size;
+					        CLONE_RANGE: off=srcoff, len, off2=dstoff */
+	const uint8_t *data;		     /* WRITE data (len bytes); RMATTR name; RMRANGE first */
+	uint32_t dlen;
+	const uint8_t *data2;		     /* RMRANGE last (has_data2) */
+	uint32_t d2len;
+	bool has_data2;
+	uint32_t n;			     /* SETATTRS / OMAP_SETKEYS / OMAP_RMKEYS items */
+	struct cdec items;		     /* the n items, validated */
+};
+
+struct store_txn {
+	struct cbuf ops; /* encoded ops, back to back */
+	uint32_t nops;
+	int err;	 /* sticky builder error */
+	/* queueing (owned by the store while queued) */
+	struct store_txn *next;
+	store_cb_t on_applied, on_commit;
+	void *arg;
+	int rc;
+};
+
+/* Decodes and validates the next op from d (bounds, limits, names); -EBADMSG etc. */
+int store_op_next(struct cdec *d, struct store_op *op);
+/* Item decoders for SETATTRS (name as bytes) / OMAP_SETKEYS (k,v) / OMAP_RMKEYS (k, v NULL). */
+int store_op_item(struct cdec *items, uint8_t code, const uint8_t **k, uint32_t *klen,
+		  const uint8_t **v, uint32_t *vlen);
+bool store_coll_name_valid(const char *c, size_t len);
+
+/* ---- on-disk formats -------------------------------------------------------------------- */
+
+#define STORE_MAGIC "cairn-store"
+#define STORE_KEY_MAX (2 + STORE_COLL_NAME_MAX + 8 + STORE_NAME_MAX + 8)
+
+struct store_super {
+	char magic[16];
+	uint32_t chunk_size;
+	uint64_t created_ns;
+};
+struct store_totals {
+	uint64_t next_nid;
+	uint64_t objects;
+	uint64_t stored;
+};
+struct store_onode {
+	uint64_t nid;
+	uint64_t size;
+	uint64_t mtime_ns;
+};
+
+void store_super_encode(const struct store_super *sb, struct cbuf *b);
+int store_super_decode(struct store_super *sb, const void *p, size_t n);
+void store_totals_encode(const struct store_totals *t, struct cbuf *b);
+int store_totals_decode(struct store_totals *t, const void *p, size_t n);
+void store_onode_encode(const struct store_onode *o, struct cbuf *b);
+int store_onode_decode(struct store_onode *o, const void *p, size_t n);
+
+/* Key builders: write into k (>= STORE_KEY_MAX bytes), return the length. */
+size_t store_key_coll(uint8_t *k, const char *coll);
+size_t store_key_onode_prefix(uint8_t *k, const char *coll); /* "O" coll 0 */
+size_t store_key_onode(uint8_t *k, const char *coll, const void *oid, size_t oidlen);
+size_t store_key_onode_hash(uint8_t *k, const char *coll, uint64_t hash, const void *oid,
+			    size_t oidlen);
+size_t store_key_nid(uint8_t *k, char type, uint64_t nid); /* "D"/"A"/"M" nid */
+size_t store_key_chunk(uint8_t *k, uint64_t nid, uint64_t idx);
+size_t store_key_sub(uint8_t *k, char type, uint64_t nid, const void *sub, size_t sublen);
+/* Parses an onode key's tail after the prefix: hash and name. */
+int store_key_onode_parse(const uint8_t *k, size_t klen, size_t prefix_len, uint64_t *hash,
+			  const uint8_t **name, size_t *namelen);
+
+#define STORE_CHUNK_HDR 9u
+uint64_t store_chunk_seed(uint64_t nid, uint64_t idx);
+/* Writes the STORE_CHUNK_HDR-byte header of a chunk value holding data[n]. */
+void store_chunk_header(uint8_t *hdr, uint64_t nid, uint64_t idx, const void *data, size_t n);
+/* Verifies a chunk value: 0 and *data, *n; -EBADMSG (malformed), -EIO (checksum). */
+int store_chunk_check(const void *val, size_t vlen, uint64_t nid, uint64_t idx, size_t chunk_size,
+		      const uint8_t **data, size_t *n);
+
+static inline void store_put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+static inline uint64_t store_get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* ---- the store -------------------------------------------------------------------------- */
+
+#include <pthread.h>
+#include <rocksdb/c.h>
+
+struct store {
+	rocksdb_t *db;
+	rocksdb_options_t *opts;
+	rocksdb_block_based_table_options_t *bbto;
+	rocksdb_cache_t *cache;
+	rocksdb_writeoptions_t *wo;	 /* sync = 0: durability comes from store_commit_thread */
+	rocksdb_writeoptions_t *wo_sync; /* sync = 1: mkfs, debug hooks */
+	rocksdb_readoptions_t *ro;
+	char *path;
+	uint32_t chunk_size;	/* fixed at mkfs */
+	uint64_t max_object_size;
+	bool sync;
+
+	/* apply thread only */
+	struct store_totals totals;
+	rocksdb_writebatch_wi_t *wb;
+	uint8_t *chunkbuf; /* STORE_CHUNK_HDR + chunk_size */
+
+	/* protected by lock */
+	pthread_mutex_t lock;
+	pthread_cond_t apply_cv, commit_cv, space_cv;
+	struct store_txn *aq_head, *aq_tail; /* queued, not applied */
+	struct store_txn *cq_head, *cq_tail; /* applied, not committed */
+	uint64_t queued_txns, queued_bytes;
+	uint64_t max_txns, max_bytes;
+	bool stopping;
+	bool apply_done; /* the apply thread has drained and exited */
+	int failed; /* sticky: once a write or sync failed */
+	pthread_t apply_thr, commit_thr;
+
+	/* counters (atomic) */
+	struct store_counters ctr;
+	uint64_t stat_objects, stat_stored; /* published totals for statfs (atomic) */
+};
+
+/* store_apply.c: interprets t's ops into s->wb (cleared first), the totals it leads to in
+ * *tot (s->totals is not changed). 0 or the failing op's error. Apply thread only. */
+int store_apply_build(struct store *s, struct store_txn *t, struct store_totals *tot);
+/* Gets key from the batch, then the DB: 0 + *val (rocksdb_free()), -ENOENT, -EIO. */
+int store_wb_get(struct store *s, const uint8_t *k, size_t klen, char **val, size_t *vlen);
+/* Counts a checksum failure. */
+void store_count_csum_error(struct store *s);
+
+#endif
