@@ -469,6 +469,17 @@ int cairn_mon_command(cairn_t *cl, const char *const *argv, int argc, char **out
 	return r < 0 ? r : rc;
 }
 
+int cairn_get_stats(cairn_t *cl, struct cairn_stats *st)
+{
+	if (!cl || !st)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	if (!cl->objecter)
+		return -ENOTCONN;
+	objecter_get_stats(cl->objecter, st);
+	return 0;
+}
+
 int64_t cairn_pool_lookup(cairn_t *cl, const char *name)
 {
 	const struct pool_info *p;

@@ -15,6 +15,8 @@
  */
 #include "client/objecter.h"
 
+#include <cairn/libcairn.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -62,7 +64,9 @@ struct objecter {
 	uint64_t last_tid;
 	struct objecter_op *ops_head, *ops_tail; /* live ops, tid order */
 	struct objecter_op *hash[TID_HASH_SIZE];
-	int nops;
+	int nops;                 /* linked (not yet ended) */
+	int outstanding;          /* submitted and not yet delivered (throttle, flush) */
+	uint64_t outstanding_bytes; /* their input data */
 
 	struct objecter_op *sq_head, *sq_tail;   /* send queue */
 	bool flushing;
@@ -74,10 +78,13 @@ struct objecter {
 	bool timer_started;
 	bool stopping;            /* no new ops; timer exits */
 
+	struct cairn_stats stats;  /* counters; osdmap_epoch/inflight filled on read */
+
 	/* options (read once) */
 	uint64_t op_timeout_ns;
 	uint64_t backoff_ns, backoff_max_ns, tick_ns;
 	int max_inflight;
+	uint64_t max_inflight_bytes;
 };
 
 static __thread int in_callback;
@@ -137,6 +144,8 @@ static struct objecter_op *lookup_op_locked(struct objecter *o, uint64_t tid)
 static void deliver(struct objecter_op *op)
 {
 	struct msg *m = op->reply_msg;
+	struct objecter *o = op->o;
+	uint64_t bytes = op->data_len;
 
 	in_callback++;
 	op->reply_msg = NULL;
@@ -145,6 +154,14 @@ static void deliver(struct objecter_op *op)
 	in_callback--;
 	if (m)
 		msg_free(m);
+	/* op may be freed now */
+	pthread_mutex_lock(&o->lock);
+	o->outstanding--;
+	o->outstanding_bytes -= bytes;
+	if (o->outstanding == 0 || o->outstanding == o->max_inflight - 1 ||
+	    (bytes && o->outstanding_bytes + bytes > o->max_inflight_bytes))
+		pthread_cond_broadcast(&o->cond); /* flush waiters; a throttled submitter */
+	pthread_mutex_unlock(&o->lock);
 }
 
 static bool pending_put(struct objecter_op *op)
@@ -159,8 +176,12 @@ static bool end_op_locked(struct objecter *o, struct objecter_op *op, int result
 		return false;
 	op->result = result;
 	op->state = OP_DONE;
+	o->stats.ops_completed++;
+	if (result < 0)
+		o->stats.ops_failed++;
+	if (result == -ETIMEDOUT)
+		o->stats.ops_timed_out++;
 	unlink_op_locked(o, op);
-	pthread_cond_broadcast(&o->cond);
 	if (op->queued) {
 		struct objecter_op **pp = &o->sq_head, *prev = NULL;
 		while (*pp && *pp != op) {
@@ -345,8 +366,11 @@ static struct msg_conn *prepare_send_locked(struct objecter *o, struct objecter_
 	op->req.reqid.num = o->client_num;
 	op->req.reqid.tid = op->tid;
 	op->req.attempt = (uint32_t)op->attempts;
-	if (op->attempts > 0)
+	if (op->attempts > 0) {
 		op->req.flags |= OSD_REQ_RETRY;
+		o->stats.resends++;
+	}
+	o->stats.sends++;
 	op->attempts++;
 	op->state = OP_SENT;
 	cbuf_reset(&tls_front);
@@ -430,13 +454,19 @@ int objecter_submit(struct objecter *o, struct objecter_op *op)
 	if (!op->finish || op->req.nops == 0 || op->req.nops > OSD_OPS_MAX)
 		return -EINVAL;
 	pthread_mutex_lock(&o->lock);
-	while (!o->stopping && o->nops >= o->max_inflight && !in_callback)
+	while (!o->stopping && !in_callback &&
+	       (o->outstanding >= o->max_inflight ||
+		(o->outstanding_bytes && o->outstanding_bytes + op->data_len > o->max_inflight_bytes)))
 		pthread_cond_wait(&o->cond, &o->lock);
 	if (o->stopping) {
 		pthread_mutex_unlock(&o->lock);
 		return -ESHUTDOWN;
 	}
 	op->tid = ++o->last_tid;
+	o->stats.ops_started++;
+	op->o = o;
+	o->outstanding++;
+	o->outstanding_bytes += op->data_len;
 	op->state = OP_NEW;
 	op->attempts = 0;
 	op->pending = 1;
@@ -486,6 +516,7 @@ int objecter_handle_msg(struct objecter *o, struct msg_conn *c, struct msg *m)
 	if (o->map && rep.epoch > o->map->epoch)
 		want = rep.epoch;
 	if (rep.result == -ESTALE && (rep.flags & OSD_REPLY_MISDIRECTED)) {
+		o->stats.stale_replies++;
 		/* only the attempt we last sent counts; an older attempt's bounce is noise */
 		if (op->state == OP_SENT && op->sess && op->sess->conn == c) {
 			if (rep.epoch > op->min_epoch)
@@ -536,6 +567,7 @@ void objecter_handle_reset(struct objecter *o, struct msg_conn *c)
 		return;
 	}
 	CLOG_DEBUG("objecter", "connection to osd.%d (%s) reset", s->osd, s->addr);
+	o->stats.conn_resets++;
 	msg_conn_put(s->conn);
 	s->conn = NULL;
 	for (struct objecter_op *op = o->ops_head; op; op = op->next) {
@@ -611,12 +643,21 @@ struct osdmap *objecter_get_map(struct objecter *o)
 	return m;
 }
 
+void objecter_get_stats(struct objecter *o, struct cairn_stats *st)
+{
+	pthread_mutex_lock(&o->lock);
+	*st = o->stats;
+	st->osdmap_epoch = o->map ? o->map->epoch : 0;
+	st->inflight = (uint32_t)o->outstanding;
+	pthread_mutex_unlock(&o->lock);
+}
+
 int objecter_inflight(struct objecter *o)
 {
 	int n;
 
 	pthread_mutex_lock(&o->lock);
-	n = o->nops;
+	n = o->outstanding;
 	pthread_mutex_unlock(&o->lock);
 	return n;
 }
@@ -624,7 +665,7 @@ int objecter_inflight(struct objecter *o)
 void objecter_flush(struct objecter *o)
 {
 	pthread_mutex_lock(&o->lock);
-	while (o->nops > 0)
+	while (o->outstanding > 0)
 		pthread_cond_wait(&o->cond, &o->lock);
 	pthread_mutex_unlock(&o->lock);
 }
@@ -722,6 +763,7 @@ struct objecter *objecter_create(const struct objecter_opts *opts)
 		o->backoff_max_ns = o->backoff_ns;
 	o->tick_ns = (uint64_t)conf_int(o->conf, "client_tick_ms") * 1000000ull;
 	o->max_inflight = (int)conf_int(o->conf, "client_max_inflight_ops");
+	o->max_inflight_bytes = (uint64_t)conf_int(o->conf, "client_max_inflight_bytes");
 	return o;
 }
 

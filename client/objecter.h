@@ -62,6 +62,7 @@ struct objecter_op {
 	void *priv;
 
 	/* --- objecter private --- */
+	struct objecter *o;
 	uint64_t tid;
 	int state;
 	int attempts;
@@ -114,6 +115,9 @@ struct osdmap *objecter_get_map(struct objecter *o);
 int objecter_inflight(struct objecter *o);
 /* Waits until no op is in flight (ops submitted meanwhile included). */
 void objecter_flush(struct objecter *o);
+struct cairn_stats;
+/* Fills the objecter's counters (cairn_get_stats). */
+void objecter_get_stats(struct objecter *o, struct cairn_stats *st);
 /* True while the calling thread runs an op's finish callback. */
 bool objecter_in_callback(void);
 

@@ -37,7 +37,7 @@ static const struct opt_def table[] = {
 #include "common/options/all.def"
 #undef OPT
 };
-#define NOPTS (sizeof(table) / sizeof(table[0]))
+#define NOPTS	     (sizeof(table) / sizeof(table[0]))
 #define NAME_MAX_LEN 128
 
 union conf_val {
@@ -219,8 +219,8 @@ static int parse_value(size_t i, const char *s, union conf_val *v, char *why, si
 		return 0;
 	}
 e_range:
-	snprintf(why, whylen, "'%s' is out of range [%s, %s]", s, *o->info.min ? o->info.min : "-inf",
-		 *o->info.max ? o->info.max : "inf");
+	snprintf(why, whylen, "'%s' is out of range [%s, %s]", s,
+		 *o->info.min ? o->info.min : "-inf", *o->info.max ? o->info.max : "inf");
 	return -EINVAL;
 }
 
@@ -368,8 +368,8 @@ struct load_ctx {
 	const char *path;
 	const char *type, *id;
 	FILE *f;
-	int line;      /* lines handed to inih so far == the line being parsed */
-	int err;       /* first error from the handler or reader, 0 if none */
+	int line; /* lines handed to inih so far == the line being parsed */
+	int err;  /* first error from the handler or reader, 0 if none */
 	int err_line;
 	bool too_long;
 	char *msg;
@@ -406,7 +406,7 @@ static int section_level(const struct load_ctx *x, const char *sec)
 }
 
 static int load_fail(struct load_ctx *x, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int load_fail(struct load_ctx *x, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -437,7 +437,10 @@ static int ini_handler_cb(void *user, const char *section, const char *name, con
 		return 0;
 	level = section_level(x, section);
 	if (level < 0)
-		return load_fail(x, -EINVAL, "unknown section '[%s]' (expected global, mon, osd, mds, client or TYPE.ID)", section);
+		return load_fail(
+		    x, -EINVAL,
+		    "unknown section '[%s]' (expected global, mon, osd, mds, client or TYPE.ID)",
+		    section);
 	i = find_n(name, strlen(name));
 	if (i < 0)
 		return load_fail(x, -EINVAL, "unknown option '%s'", name);
@@ -500,7 +503,8 @@ static int load_file(struct load_ctx *x)
 	}
 	if (r > 0 && (!x->err || r < x->err_line)) {
 		snprintf(x->msg, x->msglen,
-			 "%s:%d: syntax error (expected '[section]' or 'name = value')", x->path, r);
+			 "%s:%d: syntax error (expected '[section]' or 'name = value')", x->path,
+			 r);
 		return -EINVAL;
 	}
 	return x->err;

@@ -30,7 +30,7 @@ int cbuf_reserve(struct cbuf *b, size_t extra)
 	if (extra > SIZE_MAX - b->len)
 		return b->err = -ENOMEM;
 	want = b->len + extra;
-	if (want <= b->cap)
+	if (want <= b->cap && b->data) /* data != NULL: cbuf_append(b, 0) never does NULL + 0 */
 		return 0;
 	cap = b->cap ? b->cap : 64;
 	while (cap < want)

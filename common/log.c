@@ -17,6 +17,7 @@ volatile int cairn_log_level = LOG_WARN;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_fd = -1; /* -1: stderr; protected by log_lock */
 static char log_entity[64] = "-";
+static char log_path[4096]; /* "" when logging to stderr; protected by log_lock */
 
 static const char *const level_names[] = {"ERR", "WARN", "INFO", "DEBUG", "TRACE"};
 
@@ -38,6 +39,7 @@ int log_init(const char *path, int level, const char *entity)
 	old = log_fd;
 	log_fd = fd;
 	snprintf(log_entity, sizeof(log_entity), "%s", entity && *entity ? entity : "-");
+	snprintf(log_path, sizeof(log_path), "%s", fd >= 0 ? path : "");
 	cairn_log_level = clamp_level(level);
 	pthread_mutex_unlock(&log_lock);
 	if (old >= 0)
@@ -48,6 +50,28 @@ int log_init(const char *path, int level, const char *entity)
 int log_init_conf(const struct cairn_conf *c, const char *entity)
 {
 	return log_init(conf_str(c, "log_file"), (int)conf_int(c, "log_level"), entity);
+}
+
+int log_reopen(void)
+{
+	char path[sizeof(log_path)];
+	int fd, old;
+
+	pthread_mutex_lock(&log_lock);
+	memcpy(path, log_path, sizeof(path));
+	pthread_mutex_unlock(&log_lock);
+	if (!path[0])
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	pthread_mutex_lock(&log_lock);
+	old = log_fd;
+	log_fd = fd;
+	pthread_mutex_unlock(&log_lock);
+	if (old >= 0)
+		close(old);
+	return 0;
 }
 
 void log_set_level(int level)
@@ -62,6 +86,7 @@ void log_close(void)
 	pthread_mutex_lock(&log_lock);
 	old = log_fd;
 	log_fd = -1;
+	log_path[0] = '\0';
 	pthread_mutex_unlock(&log_lock);
 	if (old >= 0)
 		close(old);

@@ -14,7 +14,7 @@
 
 #include <stdarg.h>
 
-#define LOG_ERR   0
+#define LOG_ERR	  0
 #define LOG_WARN  1
 #define LOG_INFO  2
 #define LOG_DEBUG 3
@@ -33,11 +33,14 @@ int log_init(const char *path_or_null, int level, const char *entity);
 /* log_init() from the options log_file and log_level. */
 int log_init_conf(const struct cairn_conf *c, const char *entity);
 void log_set_level(int level);
+/* Reopens the current log file (after logrotate moved it; call it from normal context when
+ * SIGHUP arrives, not from the signal handler). No-op when logging to stderr. */
+int log_reopen(void);
 /* Closes the file, if any; later lines go to stderr. */
 void log_close(void);
 
 void log_write(int level, const char *subsys, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void log_vwrite(int level, const char *subsys, const char *fmt, va_list ap);
 
 #define CLOG(level, subsys, ...)                                                                   \
@@ -45,9 +48,9 @@ void log_vwrite(int level, const char *subsys, const char *fmt, va_list ap);
 		if ((level) <= cairn_log_level)                                                    \
 			log_write((level), (subsys), __VA_ARGS__);                                 \
 	} while (0)
-#define CLOG_ERR(subsys, ...)   CLOG(LOG_ERR, subsys, __VA_ARGS__)
-#define CLOG_WARN(subsys, ...)  CLOG(LOG_WARN, subsys, __VA_ARGS__)
-#define CLOG_INFO(subsys, ...)  CLOG(LOG_INFO, subsys, __VA_ARGS__)
+#define CLOG_ERR(subsys, ...)	CLOG(LOG_ERR, subsys, __VA_ARGS__)
+#define CLOG_WARN(subsys, ...)	CLOG(LOG_WARN, subsys, __VA_ARGS__)
+#define CLOG_INFO(subsys, ...)	CLOG(LOG_INFO, subsys, __VA_ARGS__)
 #define CLOG_DEBUG(subsys, ...) CLOG(LOG_DEBUG, subsys, __VA_ARGS__)
 #define CLOG_TRACE(subsys, ...) CLOG(LOG_TRACE, subsys, __VA_ARGS__)
 

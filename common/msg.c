@@ -53,6 +53,7 @@
 #include "common/log.h"
 #include "common/msg_frame.h"
 #include "common/msg_int.h"
+#include "common/msg_types.h"
 #include "common/util.h"
 
 #define MSG_IOV_MAX 512
@@ -183,6 +184,7 @@ struct msg_conn {
 	struct msg_frame rf;
 	struct msg_in *rin;
 	uint64_t rgot;
+	uint32_t rdcrc; /* data CRC so far, computed as bytes land (still in cache) */
 	int throttled, on_worker, in_graveyard;
 	struct msg_conn *wnext, *wprev, *tnext, *gnext;
 	/* set at handshake, read-only after (written before any reader may look) */
@@ -801,7 +803,7 @@ static void conn_flush(struct msg_conn *c)
 	for (int round = 0; round < 16; round++) {
 		uint64_t total = 0, skip = c->woff, done_bytes = 0, left;
 		uint32_t ctl_part = 0;
-		int n = 0, done_msgs = 0, inject = 0;
+		int n = 0, done_msgs = 0;
 		ssize_t r;
 
 		if (c->ctl_off < c->ctl_len && c->woff == 0) {
@@ -871,8 +873,6 @@ static void conn_flush(struct msg_conn *c)
 				oq_push(&c->sentq, o);
 			else
 				outm_release(o);
-			if (inject_now(c))
-				inject = 1;
 		}
 		if (done_msgs) {
 			STAT_ADD(m, msgs_sent, (uint64_t)done_msgs);
@@ -881,10 +881,6 @@ static void conn_flush(struct msg_conn *c)
 			if (c->waiters && c->unwritten <= c->max_out)
 				pthread_cond_broadcast(&c->cond);
 			pthread_mutex_unlock(&c->lock);
-		}
-		if (inject) {
-			conn_fail(c, -ECONNABORTED, "injected socket failure");
-			return;
 		}
 		if ((uint64_t)r < total) {
 			ev_io_start(w->loop, &c->wio);
@@ -902,13 +898,13 @@ static int conn_deliver(struct msg_conn *c, struct msg_in *in)
 	const struct msg_frame *f = &c->rf;
 	char nb[96];
 
-	if (f->seq <= c->in_seq) {
+	if (f->seq <= c->in_seq && c->policy == MSG_LOSSLESS) {
 		STAT_ADD(m, dups, 1);
 		free(in->m.data);
 		free(in);
 		return 0;
 	}
-	if (c->policy == MSG_LOSSLESS && f->seq != c->in_seq + 1) {
+	if (f->seq != c->in_seq + 1) {
 		free(in->m.data);
 		free(in);
 		CLOG_WARN("msg", "%s: sequence gap (got %llu after %llu); closing",
@@ -1064,9 +1060,11 @@ static int conn_parse(struct msg_conn *c)
 			}
 			c->rin = in;
 			c->rgot = 0;
+			c->rdcrc = 0;
 			c->rbody = 1;
 		}
 		in = c->rin;
+		avail = c->rlen - c->rpos;
 		total = f->front_len + f->data_len;
 		if (c->rgot < f->front_len && avail) {
 			take = f->front_len - c->rgot;
@@ -1081,6 +1079,8 @@ static int conn_parse(struct msg_conn *c)
 			take = take < avail ? take : avail;
 			memcpy((uint8_t *)in->m.data + (c->rgot - f->front_len), c->rbuf + c->rpos,
 			       take);
+			if (f->flags & MSG_FF_DATA_CRC)
+				c->rdcrc = msg_crc32c(c->rdcrc, c->rbuf + c->rpos, take);
 			c->rpos += take;
 			c->rgot += take;
 		}
@@ -1088,7 +1088,11 @@ static int conn_parse(struct msg_conn *c)
 			break;
 		c->rin = NULL;
 		c->rbody = 0;
-		r = msg_frame_check_payload(f, in->m.front, in->m.data, &why);
+		r = msg_frame_check_front(f, in->m.front, &why);
+		if (!r && (f->flags & MSG_FF_DATA_CRC) && c->rdcrc != f->data_crc) {
+			r = -EBADMSG;
+			why = "bad data crc";
+		}
 		if (r) {
 			free(in->m.data);
 			free(in);
@@ -1164,6 +1168,8 @@ static void conn_read(struct msg_conn *c)
 		if (direct) {
 			uint64_t d = (uint64_t)r < direct ? (uint64_t)r : direct;
 
+			if (c->rf.flags & MSG_FF_DATA_CRC)
+				c->rdcrc = msg_crc32c(c->rdcrc, iov[0].iov_base, d);
 			c->rgot += d;
 			c->rlen = (size_t)((uint64_t)r - d);
 		} else {
@@ -1981,7 +1987,7 @@ int msg_send(struct msg_conn *c, const struct msg_out *mo)
 	int niov = 1, i, kick, r;
 
 	if (mo->data_iovcnt < 0 || (mo->data_iovcnt && !mo->data) ||
-	    mo->type < MSG_TYPE_FIRST_USER) {
+	    mo->type == 0 || (mo->type < MSG_TYPE_FIRST_USER && mo->type > MSG_MSGR_LAST_)) {
 		r = -EINVAL;
 		goto fail;
 	}

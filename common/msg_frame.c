@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/checksum.h"
+#include "common/msg_types.h"
 
 uint32_t msg_crc32c(uint32_t seed, const void *p, size_t n)
 {
@@ -100,7 +101,7 @@ int msg_frame_decode(const uint8_t in[MSG_FRAME_HDR_LEN], uint64_t max_msg, stru
 	}
 	switch (t.tag) {
 	case MSG_TAG_MSG:
-		if (t.type < MSG_TYPE_FIRST_USER) {
+		if (t.type == 0 || (t.type < MSG_TYPE_FIRST_USER && t.type > MSG_MSGR_LAST_)) {
 			*why = "unknown message type";
 			return -EPROTO;
 		}
@@ -137,13 +138,20 @@ int msg_frame_decode(const uint8_t in[MSG_FRAME_HDR_LEN], uint64_t max_msg, stru
 	return 0;
 }
 
-int msg_frame_check_payload(const struct msg_frame *f, const void *front, const void *data,
-			    const char **why)
+int msg_frame_check_front(const struct msg_frame *f, const void *front, const char **why)
 {
 	if (msg_crc32c(0, front, f->front_len) != f->front_crc) {
 		*why = "bad front crc";
 		return -EBADMSG;
 	}
+	return 0;
+}
+
+int msg_frame_check_payload(const struct msg_frame *f, const void *front, const void *data,
+			    const char **why)
+{
+	if (msg_frame_check_front(f, front, why))
+		return -EBADMSG;
 	if ((f->flags & MSG_FF_DATA_CRC) && msg_crc32c(0, data, f->data_len) != f->data_crc) {
 		*why = "bad data crc";
 		return -EBADMSG;

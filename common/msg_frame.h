@@ -79,6 +79,8 @@ void msg_frame_encode(const struct msg_frame *f, uint8_t out[MSG_FRAME_HDR_LEN])
  */
 int msg_frame_decode(const uint8_t in[MSG_FRAME_HDR_LEN], uint64_t max_msg, struct msg_frame *f,
 		     const char **why);
+/* Checks the front CRC only (the receive path checks the data CRC incrementally). */
+int msg_frame_check_front(const struct msg_frame *f, const void *front, const char **why);
 /* Checks the payload CRCs of a decoded frame: 0 or -EBADMSG (*why says which). */
 int msg_frame_check_payload(const struct msg_frame *f, const void *front, const void *data,
 			    const char **why);

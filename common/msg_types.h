@@ -5,7 +5,11 @@
 #ifndef CAIRN_MSG_TYPES_H
 #define CAIRN_MSG_TYPES_H
 
-/* 1..15: messenger-internal (keepalive etc. live in the frame layer, not here) */
+/* 1..15: messenger-internal (keepalive etc. live in the frame layer, not here). A MSG frame
+ * with type 0 or an unlisted type below 16 is malformed and closes the connection. */
+#define MSG_MSGR_TEST 1       /* messenger tests and cairn-msgbench: request / one-way */
+#define MSG_MSGR_TEST_REPLY 2 /* messenger tests and cairn-msgbench: reply */
+#define MSG_MSGR_LAST_ 2      /* highest messenger-internal type in use */
 
 /* 16..99: monitor protocol (mon/, common/monc); bodies in common/mon_proto.h */
 #define MSG_MON_SUBSCRIBE      16 /* struct mon_subscribe */

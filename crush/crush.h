@@ -142,6 +142,11 @@ int crush_max_buckets(const struct crush_map *m); /* valid ids are -1 .. -max_bu
  * or name is taken, -EINVAL for a bad alg/type/name. */
 int crush_add_bucket(struct crush_map *m, int id, int alg, int hash, int type, const char *name,
 		     int *out_id);
+/* Adds a bucket with its items in one step (Ceph's CrushWrapper::add_bucket): items must exist
+ * and have no parent yet; a uniform bucket takes weights[0] for every item, as Ceph does. */
+int crush_add_bucket_items(struct crush_map *m, int id, int alg, int hash, int type,
+			   const char *name, int n, const int *items, const uint32_t *weights,
+			   int *out_id);
 /* Removes an empty bucket that no other bucket or rule references (-ENOTEMPTY / -EBUSY). */
 int crush_remove_bucket(struct crush_map *m, int id);
 int crush_bucket_exists(const struct crush_map *m, int id);

@@ -17,6 +17,31 @@
 
 #include "crush/crush.h"
 
+/* n / w for 0 <= n < 2^49 as (n * m) >> k, exact (Granlund-Montgomery); straw2's draw is
+ * -(|ln| / weight) and this replaces a 64-bit division in the mapper's inner loop. */
+struct crush_recip {
+	uint64_t m;
+	uint32_t k;
+};
+
+static inline struct crush_recip crush_recip_of(uint32_t w)
+{
+	struct crush_recip r = { 0, 0 };
+	uint32_t l;
+
+	if (!w)
+		return r;
+	l = w == 1 ? 0 : 32 - (uint32_t)__builtin_clz(w - 1); /* ceil(log2 w) */
+	r.k = 49 + l;
+	r.m = (uint64_t)(((unsigned __int128)1 << r.k) / w) + 1;
+	return r;
+}
+
+static inline uint64_t crush_recip_div(uint64_t n, struct crush_recip r)
+{
+	return (uint64_t)(((unsigned __int128)n * r.m) >> r.k);
+}
+
 struct crush_bucket {
 	int32_t id;
 	int32_t type;
@@ -30,6 +55,8 @@ struct crush_bucket {
 	uint32_t *node_weights; /* tree: [num_nodes] */
 	uint32_t num_nodes;     /* tree */
 	uint32_t *straws;       /* straw: [size] */
+	struct crush_recip *recip; /* straw2: exact reciprocals of item_weights [size] */
+	int equal_weights;         /* straw2: size > 0 and all item weights equal and nonzero */
 	char *name;
 	int32_t shadow_of; /* 0 for a real bucket */
 	int32_t class_id;  /* shadow buckets: device class; else -1 */

@@ -16,6 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+static int bucket_set_items(struct crush_map *m, struct crush_bucket *b, uint32_t size,
+			    const int32_t *items, const uint32_t *weights);
+static void drop_bucket(struct crush_map *m, int id);
+static int rebuild_if_classes(struct crush_map *m);
+
 /* ---------------------------------------------------------------- tunables */
 
 struct profile {
@@ -107,6 +112,7 @@ void bucket_free(struct crush_bucket *b)
 	free(b->sum_weights);
 	free(b->node_weights);
 	free(b->straws);
+	free(b->recip);
 	free(b->name);
 	free(b);
 }
@@ -634,6 +640,8 @@ int bucket_derive(const struct crush_map *m, struct crush_bucket *b)
 	free(b->sum_weights);
 	free(b->node_weights);
 	free(b->straws);
+	free(b->recip);
+	b->recip = NULL;
 	b->sum_weights = b->node_weights = b->straws = NULL;
 	b->num_nodes = 0;
 
@@ -701,11 +709,19 @@ int bucket_derive(const struct crush_map *m, struct crush_bucket *b)
 		return 0;
 	}
 	case CRUSH_BUCKET_STRAW2:
+		b->recip = calloc(b->size ? b->size : 1, sizeof(*b->recip));
+		if (!b->recip)
+			return -ENOMEM;
 		for (uint32_t i = 0; i < b->size; i++) {
 			if (add_unsafe(w, b->item_weights[i]))
 				return -ERANGE;
 			w += b->item_weights[i];
+			b->recip[i] = crush_recip_of(b->item_weights[i]);
 		}
+		b->equal_weights = b->size > 0 && b->item_weights[0] != 0;
+		for (uint32_t i = 1; i < b->size; i++)
+			if (b->item_weights[i] != b->item_weights[0])
+				b->equal_weights = 0;
 		b->weight = w;
 		return 0;
 	default:
@@ -819,6 +835,45 @@ int crush_add_bucket(struct crush_map *m, int id, int alg, int hash, int type, c
 	if (out_id)
 		*out_id = id;
 	return 0;
+}
+
+int crush_add_bucket_items(struct crush_map *m, int id, int alg, int hash, int type,
+			   const char *name, int n, const int *items, const uint32_t *weights,
+			   int *out_id)
+{
+	uint32_t *w;
+	int r, bid, parent;
+
+	if (n < 0 || (n && (!items || !weights)))
+		return -EINVAL;
+	for (int i = 0; i < n; i++) {
+		if (items[i] >= 0 ? !crush_device_exists(m, items[i]) : !map_bucket(m, items[i]))
+			return -ENOENT;
+		if (crush_bucket_parent(m, items[i], &parent) == 0)
+			return -EEXIST;
+		for (int j = 0; j < i; j++)
+			if (items[j] == items[i])
+				return -EINVAL;
+	}
+	w = malloc(sizeof(uint32_t) * ((size_t)n + 1));
+	if (!w)
+		return -ENOMEM;
+	for (int i = 0; i < n; i++)
+		w[i] = alg == CRUSH_BUCKET_UNIFORM ? weights[0] : weights[i];
+	r = crush_add_bucket(m, id, alg, hash, type, name, &bid);
+	if (!r && n) {
+		struct crush_bucket *b = map_bucket(m, bid);
+
+		r = bucket_set_items(m, b, (uint32_t)n, items, w);
+		if (!r)
+			r = rebuild_if_classes(m);
+		if (r)
+			drop_bucket(m, bid);
+	}
+	free(w);
+	if (!r && out_id)
+		*out_id = bid;
+	return r;
 }
 
 int crush_bucket_exists(const struct crush_map *m, int id) { return map_bucket(m, id) != NULL; }

@@ -176,7 +176,7 @@ static int bucket_straw_choose(const struct crush_bucket *b, int x, int r)
 }
 
 /* 2^44 * log2(xin + 1), fixed point, from the tables in ln_table.c. */
-uint64_t crush_ln(unsigned int xin)
+static inline __attribute__((always_inline)) uint64_t ln_fixed(unsigned int xin)
 {
 	unsigned int x = xin + 1;
 	int iexpon = 15, index1, index2;
@@ -203,36 +203,178 @@ uint64_t crush_ln(unsigned int xin)
 	return result;
 }
 
+uint64_t crush_ln(unsigned int xin) { return ln_fixed(xin); }
+
+/*
+ * Vectorised rjenkins1 hash32_3(x, ids[i], r) for a whole bucket: the mix is a long serial
+ * chain per item but independent across items, so 8 lanes at once (AVX2 where the CPU has it,
+ * two SSE2 halves otherwise) compute exactly the scalar function.
+ */
+typedef uint32_t v8u __attribute__((vector_size(32)));
+
+#define VMIX(a, b, c)                                         \
+	do {                                                  \
+		a -= b; a -= c; a ^= (c >> 13);               \
+		b -= c; b -= a; b ^= (a << 8);                \
+		c -= a; c -= b; c ^= (b >> 13);               \
+		a -= b; a -= c; a ^= (c >> 12);               \
+		b -= c; b -= a; b ^= (a << 16);               \
+		c -= a; c -= b; c ^= (b >> 5);                \
+		a -= b; a -= c; a ^= (c >> 3);                \
+		b -= c; b -= a; b ^= (a << 10);               \
+		c -= a; c -= b; c ^= (b >> 15);               \
+	} while (0)
+
+/* One body for every lane width W (vector type V): rj3(x, ids[i], r) for i < n. */
+#define HASH3_LANES(NAME, V, W)                                                            \
+	static inline __attribute__((always_inline)) void NAME(uint32_t *out,               \
+							       const int32_t *ids, uint32_t n, \
+							       uint32_t x, uint32_t r)         \
+	{                                                                                  \
+		for (uint32_t i = 0; i < n; i += W) {                                      \
+			V a, b, c, h, vx, vy;                                              \
+			uint32_t tmp[W];                                                   \
+                                                                                           \
+			if (i + W <= n) {                                                  \
+				memcpy(&b, ids + i, sizeof(b));                            \
+			} else {                                                           \
+				memset(tmp, 0, sizeof(tmp));                               \
+				memcpy(tmp, ids + i, sizeof(uint32_t) * (n - i));          \
+				memcpy(&b, tmp, sizeof(b));                                \
+			}                                                                  \
+			a = b * 0 + x;                                                     \
+			c = b * 0 + r;                                                     \
+			vx = b * 0 + 231232u;                                              \
+			vy = b * 0 + 1232u;                                                \
+			h = (b * 0 + 1315423911u) ^ a ^ b ^ c;                             \
+			VMIX(a, b, h);                                                     \
+			VMIX(c, vx, h);                                                    \
+			VMIX(vy, a, h);                                                    \
+			VMIX(b, vx, h);                                                    \
+			VMIX(vy, c, h);                                                    \
+			if (i + W <= n) {                                                  \
+				memcpy(out + i, &h, sizeof(h));                            \
+			} else {                                                           \
+				memcpy(tmp, &h, sizeof(h));                                \
+				memcpy(out + i, tmp, sizeof(uint32_t) * (n - i));          \
+			}                                                                  \
+		}                                                                          \
+	}
+
+HASH3_LANES(hash3_lanes8, v8u, 8)
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2"))) static void hash3_avx2(uint32_t *out, const int32_t *ids, uint32_t n,
+						      uint32_t x, uint32_t r)
+{
+	hash3_lanes8(out, ids, n, x, r);
+}
+
+#endif
+
+static void hash3_generic(uint32_t *out, const int32_t *ids, uint32_t n, uint32_t x, uint32_t r)
+{
+	hash3_lanes8(out, ids, n, x, r);
+}
+
+typedef void (*hash3_fn)(uint32_t *, const int32_t *, uint32_t, uint32_t, uint32_t);
+
+static hash3_fn pick_hash3(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+	__builtin_cpu_init();
+	if (__builtin_cpu_supports("avx2"))
+		return hash3_avx2;
+#endif
+	return hash3_generic;
+}
+
+static hash3_fn hash3_impl;
+
+static inline void bucket_hash3(uint32_t *out, const int32_t *ids, uint32_t n, int hash_type,
+				uint32_t x, uint32_t r)
+{
+	hash3_fn f;
+
+	if (hash_type != CRUSH_HASH_RJENKINS1) {
+		for (uint32_t i = 0; i < n; i++)
+			out[i] = crush_hash32_3(hash_type, x, (uint32_t)ids[i], r);
+		return;
+	}
+	/* benign race: every thread computes the same pointer */
+	f = __atomic_load_n(&hash3_impl, __ATOMIC_RELAXED);
+	if (!f) {
+		f = pick_hash3();
+		__atomic_store_n(&hash3_impl, f, __ATOMIC_RELAXED);
+	}
+	f(out, ids, n, x, r);
+}
+
+#define HASH_BATCH 64
+
+/*
+ * straw2: every item draws ln(u)/weight with u a 16-bit hash; the longest (least negative)
+ * draw wins, the first one on ties. ln = crush_ln(u) - 2^48 lies in [-2^48, 0], so the draw
+ * is -(mag / weight) with mag = 2^48 - crush_ln(u), truncated like Ceph's s64 division.
+ * When all weights are equal (the common case) the winner is the first item whose mag has
+ * the smallest quotient, found with one division instead of one per item.
+ */
 static int bucket_straw2_choose(const struct crush_bucket *b, int x, int r,
 				const struct crush_choose_arg *arg, int position)
 {
 	const uint32_t *weights = b->item_weights;
 	const int32_t *ids = b->items;
-	uint32_t high = 0;
+	const struct crush_recip *recip = b->recip;
+	uint32_t high = 0, u[HASH_BATCH];
 	int64_t high_draw = 0;
+	int equal = b->equal_weights;
 
 	if (arg && arg->weight_set) {
 		if ((uint32_t)position >= arg->weight_set_positions)
 			position = (int)arg->weight_set_positions - 1;
 		weights = arg->weight_set[position].weights;
+		recip = NULL;
+		equal = 0;
 	}
 	if (arg && arg->ids)
 		ids = arg->ids;
-	for (uint32_t i = 0; i < b->size; i++) {
-		int64_t draw;
+	if (equal && b->size <= HASH_BATCH) {
+		uint64_t mag[HASH_BATCH], min = UINT64_MAX, limit;
+		uint32_t i;
 
-		if (weights[i]) {
-			uint32_t u = crush_hash32_3(b->hash, (uint32_t)x, (uint32_t)ids[i],
-						    (uint32_t)r) & 0xffff;
-			int64_t ln = (int64_t)crush_ln(u) - 0x1000000000000ll;
-
-			draw = ln / (int64_t)weights[i];
-		} else {
-			draw = INT64_MIN;
+		bucket_hash3(u, ids, b->size, b->hash, (uint32_t)x, (uint32_t)r);
+		for (i = 0; i < b->size; i++) {
+			mag[i] = 0x1000000000000ull - ln_fixed(u[i] & 0xffff);
+			if (mag[i] < min)
+				min = mag[i];
 		}
-		if (i == 0 || draw > high_draw) {
-			high = i;
-			high_draw = draw;
+		limit = (crush_recip_div(min, recip[0]) + 1) * weights[0];
+		for (i = 0; mag[i] >= limit; i++)
+			;
+		return b->items[i];
+	}
+	for (uint32_t base = 0; base < b->size; base += HASH_BATCH) {
+		uint32_t n = b->size - base < HASH_BATCH ? b->size - base : HASH_BATCH;
+
+		bucket_hash3(u, ids + base, n, b->hash, (uint32_t)x, (uint32_t)r);
+		for (uint32_t j = 0; j < n; j++) {
+			uint32_t i = base + j;
+			int64_t draw;
+
+			if (weights[i]) {
+				uint64_t mag = 0x1000000000000ull - ln_fixed(u[j] & 0xffff);
+
+				if (recip)
+					draw = -(int64_t)crush_recip_div(mag, recip[i]);
+				else
+					draw = -(int64_t)(mag / weights[i]);
+			} else {
+				draw = INT64_MIN;
+			}
+			if (i == 0 || draw > high_draw) {
+				high = i;
+				high_draw = draw;
+			}
 		}
 	}
 	return b->items[high];

@@ -57,7 +57,7 @@ int osdmon_create_initial(struct mon *mon, const uint8_t fsid[16], struct osdmap
 	c = NULL;
 	m->epoch = 1;
 	m->created = m->modified = now_wall_ns();
-	m->pool_max = -1;
+	m->pool_max = 0; /* first pool gets id 1, as in Ceph */
 	err = osdmap_finalize(m);
 	if (err)
 		goto fail;

@@ -199,6 +199,7 @@ void osd_hb_tick(struct osd *o, const struct osdmap *m)
 		const struct osd_info *oi = osdmap_osd(m, p->id);
 		struct osd_ping ping = { o->id, m->epoch, now };
 		struct msg_out mo;
+		uint64_t age;
 
 		if (!oi || !osd_info_up(oi)) {
 			/* down in the map: nothing to report; start fresh when it returns */
@@ -225,14 +226,13 @@ void osd_hb_tick(struct osd *o, const struct osdmap *m)
 			if (!b.err)
 				msg_send(p->conn, &mo);
 		}
-		if (now - p->last_rx > grace_ns &&
-		    (!p->last_report || now - p->last_report > grace_ns)) {
-			struct mon_osd_failure f = { o->id, p->id,
-						     (uint32_t)((now - p->last_rx) / 1000000000ull),
+		age = now > p->last_rx ? now - p->last_rx : 0;
+		if (age > grace_ns && (!p->last_report || now - p->last_report > grace_ns)) {
+			struct mon_osd_failure f = { o->id, p->id, (uint32_t)(age / 1000000000ull),
 						     m->epoch, MON_FAILURE_FAILED };
 
 			CLOG_WARN("osd", "osd.%d has not answered heartbeats for %.1fs: reporting it",
-				  p->id, (double)(now - p->last_rx) / 1e9);
+				  p->id, (double)age / 1e9);
 			monc_send_failure(o->monc, &f);
 			p->last_report = now;
 		}

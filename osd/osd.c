@@ -261,7 +261,7 @@ static void dispatch_repop(struct osd_shard *sh, struct osd_item *it)
 	if (!pg) {
 		struct osd_item *x = it;
 		struct osd_repop_reply rr = { it->pgid, sh->map->epoch, sh->osd->id,
-					      it->repop.entry.version, -ENOENT };
+					      it->repop.entry.version, -ENOENT, { 0, 0 } };
 		struct cbuf b;
 		struct msg_out mo;
 
@@ -387,6 +387,12 @@ static void shard_handler(void *arg, unsigned shard, struct oq_item *q)
 		return;
 	}
 
+	if (q->type == OQ_PEER_RESET) {
+		for (struct pg *pg = sh->pg_list; pg; pg = pg->next)
+			pg_peer_reset(pg, it->rc);
+		osd_item_free(it);
+		return;
+	}
 	if (q->type == OQ_MAP) {
 		struct osdmap *m = it->map;
 
@@ -509,9 +515,30 @@ static void osd_reset(struct msg_conn *c, void *arg)
 		monc_handle_reset(o->monc, c);
 }
 
+/* A peer OSD restarted: messages queued on the old session were dropped. */
+static void osd_remote_reset(struct msg_conn *c, void *arg)
+{
+	struct osd *o = arg;
+	const struct msg_entity *pe = msg_conn_peer(c);
+
+	if (!pe || pe->type != MSG_ENTITY_OSD || atomic_load(&o->stopping))
+		return;
+	CLOG_INFO("osd", "session with osd.%" PRId64 " reset: re-sending unacked repops", pe->num);
+	for (unsigned i = 0; i < o->nshards; i++) {
+		struct osd_item *it = calloc(1, sizeof(*it));
+
+		if (!it)
+			continue;
+		it->q.type = OQ_PEER_RESET;
+		it->rc = (int)pe->num;
+		op_queue_push(o->oq, i, &it->q);
+	}
+}
+
 static const struct msgr_ops osd_msgr_ops = {
 	.dispatch = osd_dispatch,
 	.reset = osd_reset,
+	.remote_reset = osd_remote_reset,
 };
 
 /* ---- maps ------------------------------------------------------------------------------- */

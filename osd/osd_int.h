@@ -40,6 +40,7 @@ enum osd_item_type {
 	OQ_REPOP_REPLY,
 	OQ_LOCAL_COMMIT,
 	OQ_MAP,
+	OQ_PEER_RESET, /* rc = the OSD whose session was reset */
 };
 
 /* One unit of PG work. */
@@ -144,6 +145,9 @@ struct pg {
 	struct osd_item *waiting_head, *waiting_tail; /* waiting for the PG to become active */
 	struct osd_item *blocked_head, *blocked_tail; /* waiting for an earlier write to the same object */
 
+	int32_t gap_osd[CAIRN_MAX_REPLICAS];         /* osd + 1 of a replica with a log gap */
+	struct osd_eversion gap_at[CAIRN_MAX_REPLICAS]; /* where its log ended (re-sent from) */
+
 	struct mon_pg_stat pub;      /* stats snapshot; protected by shard->stat_lock */
 };
 
@@ -162,6 +166,8 @@ void pg_do_client_op(struct pg *pg, struct osd_item *it);
 void pg_do_repop(struct pg *pg, struct osd_item *it);
 void pg_do_repop_reply(struct pg *pg, struct osd_item *it);
 void pg_do_local_commit(struct pg *pg, struct osd_item *it);
+/* A lossless session to osd was reset (it restarted): re-send what it has not acked. */
+void pg_peer_reset(struct pg *pg, int32_t osd);
 /* Publishes the stats snapshot (takes shard->stat_lock). */
 void pg_publish(struct pg *pg);
 

@@ -8,6 +8,8 @@ void osd_repop_encode(struct cbuf *b, const struct osd_repop *r)
 	osd_pgid_encode(b, r->pgid);
 	enc_u32(b, r->map_epoch);
 	enc_i32(b, r->from);
+	enc_u32(b, r->flags);
+	osd_eversion_encode(b, r->prior);
 	pg_log_entry_encode(b, &r->entry);
 	pg_info_encode(b, &r->info);
 	enc_finish(b, env);
@@ -23,6 +25,8 @@ int osd_repop_decode(struct cdec *d, struct osd_repop *r)
 	osd_pgid_decode(&body, &r->pgid);
 	dec_u32(&body, &r->map_epoch);
 	dec_i32(&body, &r->from);
+	dec_u32(&body, &r->flags);
+	osd_eversion_decode(&body, &r->prior);
 	pg_log_entry_decode(&body, &r->entry);
 	pg_info_decode(&body, &r->info);
 	if (body.err)
@@ -44,6 +48,7 @@ void osd_repop_reply_encode(struct cbuf *b, const struct osd_repop_reply *r)
 	enc_i32(b, r->from);
 	osd_eversion_encode(b, r->version);
 	enc_i32(b, r->result);
+	osd_eversion_encode(b, r->last_update);
 	enc_finish(b, env);
 }
 
@@ -58,6 +63,7 @@ int osd_repop_reply_decode(struct cdec *d, struct osd_repop_reply *r)
 	dec_i32(&body, &r->from);
 	osd_eversion_decode(&body, &r->version);
 	dec_i32(&body, &r->result);
+	osd_eversion_decode(&body, &r->last_update);
 	return dec_finish(d, &body);
 }
 

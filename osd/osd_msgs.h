@@ -17,10 +17,14 @@
 #include "common/osd_proto.h"
 #include "osd/pg_log.h"
 
+#define OSD_REPOP_FORCE 0x1 /* apply even if the replica's log does not end at prior */
+
 struct osd_repop {
 	struct pg_id pgid;
 	uint32_t map_epoch;         /* the primary's map epoch when it sent this */
 	int32_t from;               /* primary's OSD id */
+	uint32_t flags;             /* OSD_REPOP_* */
+	struct osd_eversion prior;  /* the PG's last_update before this entry */
 	struct pg_log_entry entry;  /* entry.oid: decode allocates (osd_repop_clear) */
 	struct pg_info info;        /* PG info after this write */
 };
@@ -33,7 +37,8 @@ struct osd_repop_reply {
 	uint32_t map_epoch;   /* the replica's map epoch */
 	int32_t from;         /* replica's OSD id */
 	struct osd_eversion version;
-	int32_t result;       /* 0 = committed, else the replica's error */
+	int32_t result;       /* 0 = committed; -EAGAIN = gap (its log ends before prior) */
+	struct osd_eversion last_update; /* the replica's last_update */
 };
 void osd_repop_reply_encode(struct cbuf *b, const struct osd_repop_reply *r);
 int osd_repop_reply_decode(struct cdec *d, struct osd_repop_reply *r);

@@ -69,6 +69,7 @@ static void sbuf_put(void *p)
 struct repop {
 	struct repop *next;
 	struct osd_eversion v;
+	struct osd_eversion prior; /* the PG's last_update before this write */
 	struct osd_reqid reqid;
 	char *oid;
 	struct msg_conn *client;   /* reference */
@@ -266,16 +267,35 @@ void pg_destroy(struct pg *pg)
 
 /* ---- replication: sending and completing ------------------------------------------------- */
 
-static void repop_send(struct pg *pg, struct repop *rp, int32_t to, const struct osdmap *map)
+static void repop_send(struct pg *pg, struct repop *rp, int32_t to, const struct osdmap *map,
+		       bool force)
 {
 	const struct osd_info *oi = osdmap_osd(map, to);
 	struct msg_conn *c;
 	struct iovec iov;
 	struct msg_out mo;
+	struct cbuf forced;
 	int r;
 
 	if (!oi || !oi->addr[0])
 		return;
+	cbuf_init(&forced);
+	if (force) {
+		/* the front with OSD_REPOP_FORCE set: re-decode ours and flip the flag */
+		struct osd_repop h;
+		struct cdec d;
+
+		cdec_init(&d, rp->front.data, rp->front.len);
+		if (osd_repop_decode(&d, &h))
+			return;
+		h.flags |= OSD_REPOP_FORCE;
+		osd_repop_encode(&forced, &h);
+		osd_repop_clear(&h);
+		if (forced.err) {
+			cbuf_free(&forced);
+			return;
+		}
+	}
 	c = msgr_connect(pg->osd->msgr, oi->addr, MSG_LOSSLESS);
 	if (!c) {
 		CLOG_WARN("osd", "pg %s: cannot connect to osd.%d at %s", pg->coll, to, oi->addr);
@@ -286,8 +306,8 @@ static void repop_send(struct pg *pg, struct repop *rp, int32_t to, const struct
 	memset(&mo, 0, sizeof(mo));
 	mo.type = MSG_OSD_REPOP;
 	mo.tid = rp->v.v;
-	mo.front = rp->front.data;
-	mo.front_len = (uint32_t)rp->front.len;
+	mo.front = force ? forced.data : rp->front.data;
+	mo.front_len = (uint32_t)(force ? forced.len : rp->front.len);
 	mo.data = &iov;
 	mo.data_iovcnt = 1;
 	mo.release = sbuf_put;
@@ -298,6 +318,32 @@ static void repop_send(struct pg *pg, struct repop *rp, int32_t to, const struct
 			  rp->v.v, to, cairn_strerror(r));
 	atomic_fetch_add(&pg->osd->repops, 1);
 	msg_conn_put(c);
+	cbuf_free(&forced);
+}
+
+/* Re-sends, in version order, every in-flight repop newer than after that osd has not
+ * acked; the first one forced when the replica's log cannot continue at it. */
+static void repop_resend_after(struct pg *pg, int32_t osd, struct osd_eversion after,
+			       bool force_first)
+{
+	bool first = true;
+
+	for (struct repop *rp = pg->inflight_head; rp; rp = rp->next) {
+		if (osd_eversion_cmp(rp->v, after) <= 0 || in_set(rp->acked, rp->nacked, osd))
+			continue;
+		repop_send(pg, rp, osd, pg->shard->map, force_first && first);
+		first = false;
+	}
+}
+
+void pg_peer_reset(struct pg *pg, int32_t osd)
+{
+	if (pg->primary != pg->osd->id || !in_set(pg->acting, pg->nacting, osd))
+		return;
+	for (int i = 0; i < CAIRN_MAX_REPLICAS; i++)
+		if (pg->gap_osd[i] == osd + 1)
+			pg->gap_osd[i] = 0;
+	repop_resend_after(pg, osd, (struct osd_eversion){ 0, 0 }, false);
 }
 
 static bool repop_done(const struct pg *pg, const struct repop *rp)
@@ -487,6 +533,7 @@ static int start_write(struct pg *pg, struct osd_item *it, struct op_exec *ex)
 
 	rp->v.epoch = pg->map_epoch;
 	rp->v.v = pg->info.last_update.v + 1;
+	rp->prior = pg->info.last_update;
 	rp->reqid = it->req->reqid;
 	e = (struct pg_log_entry){ rp->v, rp->reqid,
 				   ex->exists ? PG_LOG_MODIFY : PG_LOG_DELETE, now_wall_ns(),
@@ -514,7 +561,7 @@ static int start_write(struct pg *pg, struct osd_item *it, struct op_exec *ex)
 		}
 		rp->txn->data = cbuf_steal(&tb, &rp->txn->len);
 	}
-	hdr = (struct osd_repop){ pg->id, pg->map_epoch, o->id, e, info };
+	hdr = (struct osd_repop){ pg->id, pg->map_epoch, o->id, 0, rp->prior, e, info };
 	osd_repop_encode(&rp->front, &hdr);
 	if (rp->front.err) {
 		r = rp->front.err;
@@ -558,7 +605,7 @@ static int start_write(struct pg *pg, struct osd_item *it, struct op_exec *ex)
 
 		for (int i = 0; i < pg->nacting; i++)
 			if (pg->acting[i] != o->id && pg->acting[i] != OSDMAP_NONE)
-				repop_send(pg, rp, pg->acting[i], map);
+				repop_send(pg, rp, pg->acting[i], map, false);
 	}
 	osd_item_free(it);
 	return 0;
@@ -683,6 +730,41 @@ void pg_do_local_commit(struct pg *pg, struct osd_item *it)
 	repop_check(pg);
 }
 
+/* A replica's log ends at last before the prior of a repop it got: the versions it misses
+ * are either still in flight (re-send them, in order) or were completed while it was away
+ * (log-based recovery is issue 8: until then the next repop is forced onto it). One re-send
+ * per (replica, gap position). */
+static void repop_gap(struct pg *pg, int32_t osd, struct osd_eversion last)
+{
+	int slot = -1;
+	bool in_flight = false;
+
+	if (!in_set(pg->acting, pg->nacting, osd))
+		return;
+	for (int i = 0; i < CAIRN_MAX_REPLICAS; i++) {
+		if (pg->gap_osd[i] == osd + 1) {
+			if (!osd_eversion_cmp(pg->gap_at[i], last))
+				return; /* already re-sent from there */
+			slot = i;
+			break;
+		}
+		if (!pg->gap_osd[i] && slot < 0)
+			slot = i;
+	}
+	if (slot < 0)
+		slot = 0;
+	pg->gap_osd[slot] = osd + 1;
+	pg->gap_at[slot] = last;
+	for (struct repop *rp = pg->inflight_head; rp; rp = rp->next)
+		if (!osd_eversion_cmp(rp->prior, last))
+			in_flight = true;
+	if (!in_flight)
+		CLOG_WARN("osd", "pg %s: osd.%d is behind (log ends at %u'%" PRIu64
+			  "): no log-based recovery yet, continuing with a gap",
+			  pg->coll, osd, last.epoch, last.v);
+	repop_resend_after(pg, osd, last, !in_flight);
+}
+
 void pg_do_repop_reply(struct pg *pg, struct osd_item *it)
 {
 	const struct osd_repop_reply *rr = &it->rr;
@@ -690,6 +772,10 @@ void pg_do_repop_reply(struct pg *pg, struct osd_item *it)
 	for (struct repop *rp = pg->inflight_head; rp; rp = rp->next) {
 		if (osd_eversion_cmp(rp->v, rr->version))
 			continue;
+		if (rr->result == -EAGAIN) {
+			repop_gap(pg, rr->from, rr->last_update);
+			break;
+		}
 		if (rr->result) {
 			CLOG_WARN("osd", "pg %s: osd.%d failed repop %u'%" PRIu64 ": %s", pg->coll,
 				  rr->from, rr->version.epoch, rr->version.v,
@@ -753,12 +839,42 @@ void pg_do_repop(struct pg *pg, struct osd_item *it)
 		return;
 	}
 	ctx->conn = msg_conn_get(it->conn);
-	ctx->rr = (struct osd_repop_reply){ pg->id, pg->map_epoch, o->id, rp->entry.version, 0 };
+	ctx->rr = (struct osd_repop_reply){ pg->id, pg->map_epoch, o->id, rp->entry.version, 0,
+					    pg->info.last_update };
 	if (osd_eversion_cmp(rp->entry.version, pg->info.last_update) <= 0) {
-		/* a resend: already applied; ack once everything before it is durable */
+		/* a resend: already applied; ack once everything before it is durable. A
+		 * different request under that version means the primary's history diverged
+		 * from ours (it missed writes): refuse rather than ack what we never applied. */
+		for (uint32_t i = pg->log.count; i-- > 0;) {
+			const struct pg_log_entry *le = pg_log_at(&pg->log, i);
+
+			if (osd_eversion_cmp(le->version, rp->entry.version) < 0)
+				break;
+			if (!osd_eversion_cmp(le->version, rp->entry.version) &&
+			    !osd_reqid_eq(&le->reqid, &rp->entry.reqid)) {
+				CLOG_ERR("osd", "pg %s: osd.%d sent %u'%" PRIu64 " for another request:"
+					 " divergent history (needs peering, issue 8)", pg->coll,
+					 rp->from, rp->entry.version.epoch, rp->entry.version.v);
+				store_txn_free(t);
+				replica_commit_cb(ctx, -ESTALE);
+				osd_item_free(it);
+				return;
+			}
+		}
 		r = store_queue_txn(o->store, t, NULL, replica_commit_cb, ctx);
 		if (r)
 			replica_commit_cb(ctx, r);
+		osd_item_free(it);
+		return;
+	}
+	if (osd_eversion_cmp(rp->prior, pg->info.last_update) && !(rp->flags & OSD_REPOP_FORCE)) {
+		/* a gap: an earlier repop was lost (peer reset); the primary re-sends */
+		CLOG_DEBUG("osd", "pg %s: repop %u'%" PRIu64 " after %u'%" PRIu64
+			   " but log ends at %u'%" PRIu64, pg->coll, rp->entry.version.epoch,
+			   rp->entry.version.v, rp->prior.epoch, rp->prior.v,
+			   pg->info.last_update.epoch, pg->info.last_update.v);
+		store_txn_free(t);
+		replica_commit_cb(ctx, -EAGAIN);
 		osd_item_free(it);
 		return;
 	}
@@ -778,7 +894,7 @@ void pg_do_repop(struct pg *pg, struct osd_item *it)
 		return;
 	}
 	pg_log_append(&pg->log, &rp->entry);
-	pg->info.last_update = rp->info.last_update;
+	pg->info.last_update = rp->entry.version;
 	pg->info.log_tail = rp->info.log_tail;
 	pg->info.num_objects = rp->info.num_objects;
 	pg->info.num_bytes = rp->info.num_bytes;
@@ -849,7 +965,7 @@ void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_in
 			for (int i = 0; i < nacting; i++)
 				if (acting[i] != pg->osd->id && acting[i] != OSDMAP_NONE &&
 				    !in_set(rp->acked, rp->nacked, acting[i]))
-					repop_send(pg, rp, acting[i], map);
+					repop_send(pg, rp, acting[i], map, false);
 	}
 	pg_publish(pg);
 	if (is_primary(pg))

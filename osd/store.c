@@ -23,6 +23,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@
 #include "osd/store_int.h"
 
 #define DB_SUBDIR "/db"
+#define DATA_FILE "/data"
 
 static inline void ctr_add(uint64_t *c, uint64_t v) { __atomic_fetch_add(c, v, __ATOMIC_RELAXED); }
 static inline uint64_t ctr_get(const uint64_t *c) { return __atomic_load_n(c, __ATOMIC_RELAXED); }
@@ -98,6 +100,7 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	s->max_txns = (uint64_t)conf_int(conf, "store_max_queued_txns");
 	s->max_bytes = (uint64_t)conf_int(conf, "store_max_queued_bytes");
 	s->sync = conf_bool(conf, "store_sync");
+	s->direct_min = (uint64_t)conf_int(conf, "store_direct_write_min");
 	return 0;
 }
 
@@ -179,11 +182,64 @@ int store_mkfs(const char *path, const struct cairn_conf *conf)
 	if (!rc && b.err)
 		rc = b.err;
 	rocksdb_close(s.db);
+	if (!rc) {
+		char dp[PATH_MAX];
+		int fd;
+
+		snprintf(dp, sizeof(dp), "%s" DATA_FILE, path);
+		fd = open(dp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (fd < 0 || fsync(fd))
+			rc = -errno;
+		if (fd >= 0)
+			close(fd);
+	}
 out:
 	free_options(&s);
 out_nodb:
 	cbuf_free(&b);
 	free(dbp);
+	return rc;
+}
+
+/* Opens the slot file and marks the slots the "B" keys say are in use. */
+static int open_data(struct store *s)
+{
+	size_t n = strlen(s->path) + sizeof(DATA_FILE);
+	char *p = malloc(n), *err = NULL;
+	rocksdb_iterator_t *it;
+	int rc = 0;
+
+	if (!p)
+		return -ENOMEM;
+	snprintf(p, n, "%s" DATA_FILE, s->path);
+	s->datafd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	free(p);
+	if (s->datafd < 0)
+		return -errno;
+	it = rocksdb_create_iterator(s->db, s->ro);
+	for (rocksdb_iter_seek(it, "B", 1); rocksdb_iter_valid(it) && !rc; rocksdb_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
+		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
+		uint64_t g;
+
+		if (kl < 1 || k[0] != 'B')
+			break;
+		if (kl != 9 || vl != STORE_BGROUP_BYTES) {
+			rc = -EIO;
+			break;
+		}
+		g = store_get_be64(k + 1);
+		for (uint64_t i = 0; i < STORE_BGROUP_BYTES * 8 && !rc; i++)
+			if (v[i / 8] & (1u << (i % 8)))
+				rc = store_alloc_mark(s, g * STORE_BGROUP_BYTES * 8 + i);
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (!rc)
+		rc = db_err(err);
+	else if (err)
+		rocksdb_free(err);
+	rocksdb_iter_destroy(it);
 	return rc;
 }
 
@@ -200,7 +256,9 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 
 	if (!s)
 		return -ENOMEM;
+	s->datafd = -1;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->alloc_lock, NULL);
 	pthread_cond_init(&s->apply_cv, NULL);
 	pthread_cond_init(&s->commit_cv, NULL);
 	pthread_cond_init(&s->space_cv, NULL);
@@ -245,6 +303,9 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 	}
 	if (rc)
 		goto fail;
+	rc = open_data(s);
+	if (rc)
+		goto fail;
 	s->stat_objects = s->totals.objects;
 	s->stat_stored = s->totals.stored;
 	s->wb = rocksdb_writebatch_wi_create(0, 1);
@@ -269,6 +330,9 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 	*out = s;
 	return 0;
 fail:
+	if (s->datafd >= 0)
+		close(s->datafd);
+	store_alloc_free_all(s);
 	if (s->wb)
 		rocksdb_writebatch_wi_destroy(s->wb);
 	free(s->chunkbuf);
@@ -306,6 +370,11 @@ void store_close(struct store *s)
 	}
 	rocksdb_writebatch_wi_destroy(s->wb);
 	rocksdb_close(s->db);
+	if (!s->failed)
+		fdatasync(s->datafd);
+	close(s->datafd);
+	store_alloc_free_all(s);
+	pthread_mutex_destroy(&s->alloc_lock);
 	free_options(s);
 	free(s->chunkbuf);
 	free(s->path);
@@ -407,26 +476,44 @@ static void *commit_thread(void *arg)
 		uint64_t n = 0, bytes = 0, ok = 0;
 		int rc = 0;
 
-		for (t = list; t; t = t->next)
+		bool data = false;
+
+		for (t = list; t; t = t->next) {
 			need |= t->rc == 0;
-		if (need && s->sync) {
+			data |= t->rc == 0 && t->wrote_slots;
+		}
+		/* slot data first: a durable batch must never point at unwritten slots */
+		if (data && s->sync && fdatasync(s->datafd))
+			rc = fail_sticky(s, -EIO);
+		if (!rc && need && s->sync) {
 			rocksdb_flush_wal(s->db, 1, &err);
 			if (err)
 				rc = fail_sticky(s, db_err(err));
 			ctr_add(&s->ctr.syncs, 1);
 		}
-		for (t = list; t; t = next) {
-			next = t->next;
+		for (t = list; t; t = t->next) {
 			if (rc && t->rc == 0)
 				t->rc = rc;
 			ok += t->rc == 0;
+			if (t->rc == 0 && t->freed.len) {
+				/* durable now: the slots it freed may be reused */
+				struct cdec d;
+				uint64_t slot;
+
+				cdec_init(&d, t->freed.data, t->freed.len);
+				while (dec_left(&d) >= 8 && dec_u64(&d, &slot) == 0)
+					store_alloc_put(s, slot);
+			}
+		}
+		ctr_add(&s->ctr.txns_committed, ok); /* before the callbacks: they may read it */
+		for (t = list; t; t = next) {
+			next = t->next;
 			if (t->on_commit)
 				t->on_commit(t->arg, t->rc);
 			n++;
 			bytes += store_txn_bytes(t);
 			store_txn_free(t);
 		}
-		ctr_add(&s->ctr.txns_committed, ok);
 		pthread_mutex_lock(&s->lock);
 		s->queued_txns -= n;
 		s->queued_bytes -= bytes;
@@ -630,8 +717,8 @@ int store_obj_exists(struct store *s, const char *coll, const void *oid, size_t 
 	return rc == -ENOENT ? 0 : rc ? rc : 1;
 }
 
-ssize_t store_read(struct store *s, const char *coll, const void *oid, size_t oidlen,
-		   uint64_t off, size_t len, void *buf)
+static ssize_t read_once(struct store *s, const char *coll, const void *oid, size_t oidlen,
+			 uint64_t off, size_t len, void *buf, uint8_t *cbuf_, bool *slot_err)
 {
 	uint64_t cs = s->chunk_size, pos, end;
 	struct store_onode on;
@@ -653,10 +740,11 @@ ssize_t store_read(struct store *s, const char *coll, const void *oid, size_t oi
 	/* our XXH3 guards the data: let a flipped byte reach it (and be named), not RocksDB */
 	rocksdb_readoptions_set_verify_checksums(v.ro, 0);
 	for (pos = off; pos < end;) {
-		uint64_t idx = pos / cs, cstart = idx * cs;
+		uint64_t idx = pos / cs, cstart = idx * cs, slot, csum;
 		size_t a0 = pos - cstart, b0 = end - cstart < cs ? end - cstart : cs, n = 0, vl;
-		uint8_t k[17];
+		uint8_t k[17], *dst = (uint8_t *)buf + (pos - off);
 		const uint8_t *data = NULL;
+		uint32_t slen;
 		char *val;
 		int r = db_get(s, v.ro, k, store_key_chunk(k, on.nid, idx), &val, &vl);
 
@@ -665,28 +753,59 @@ ssize_t store_read(struct store *s, const char *coll, const void *oid, size_t oi
 			goto out;
 		}
 		if (!r) {
-			r = store_chunk_check(val, vl, on.nid, idx, cs, &data, &n);
+			int sl = store_chunk_slot_parse(val, vl, cs, &slot, &slen, &csum);
+
+			if (sl > 0) {
+				r = store_chunk_load(s, val, vl, on.nid, idx, cbuf_, &n);
+				data = cbuf_;
+				*slot_err = r != 0;
+			} else {
+				r = sl < 0 ? sl : store_chunk_check(val, vl, on.nid, idx, cs, &data, &n);
+			}
 			if (r) {
 				rocksdb_free(val);
-				store_count_csum_error(s);
 				rc = -EIO;
 				goto out;
 			}
 		}
-		uint8_t *dst = (uint8_t *)buf + (pos - off);
 		size_t have = n > a0 ? (n < b0 ? n : b0) - a0 : 0;
 
 		if (have)
 			memcpy(dst, data + a0, have);
 		memset(dst + have, 0, (b0 - a0) - have);
-		if (!r)
+		if (!r && val)
 			rocksdb_free(val);
 		pos = cstart + b0;
 	}
 	rc = (ssize_t)(end - off);
-	ctr_add(&s->ctr.bytes_read, (uint64_t)rc);
 out:
 	view_close(s, &v);
+	return rc;
+}
+
+ssize_t store_read(struct store *s, const char *coll, const void *oid, size_t oidlen,
+		   uint64_t off, size_t len, void *buf)
+{
+	uint8_t *cb = malloc(s->chunk_size);
+	bool slot_err = false;
+	ssize_t rc;
+
+	if (!cb)
+		return -ENOMEM;
+	/* a slot can be freed and reused between reading its chunk value and its bytes (the
+	 * snapshot covers RocksDB, not the data file): a slot mismatch is retried on a fresh
+	 * view before it counts as damage */
+	for (int attempt = 0;; attempt++) {
+		slot_err = false;
+		rc = read_once(s, coll, oid, oidlen, off, len, buf, cb, &slot_err);
+		if (rc != -EIO || !slot_err || attempt == 2)
+			break;
+	}
+	free(cb);
+	if (rc == -EIO)
+		store_count_csum_error(s);
+	if (rc > 0)
+		ctr_add(&s->ctr.bytes_read, (uint64_t)rc);
 	return rc;
 }
 
@@ -873,86 +992,6 @@ int store_omap_iterate(struct store *s, const char *coll, const void *oid, size_
 
 /* ---- listing ---------------------------------------------------------------------------- */
 
-void store_cursor_begin(struct store_cursor *c)
-{
-	c->hash = 0;
-	c->name_len = 0;
-	c->at_end = 0;
-}
-
-void store_cursor_at_hash(struct store_cursor *c, uint64_t hash)
-{
-	store_cursor_begin(c);
-	c->hash = hash;
-}
-
-void store_cursor_end(struct store_cursor *c)
-{
-	store_cursor_begin(c);
-	c->hash = UINT64_MAX;
-	c->at_end = 1;
-}
-
-void store_cursor_at(struct store_cursor *c, const void *oid, size_t oidlen)
-{
-	if (oidlen > STORE_NAME_MAX)
-		oidlen = STORE_NAME_MAX;
-	c->hash = store_name_hash(oid, oidlen);
-	c->name_len = (uint32_t)oidlen;
-	c->at_end = 0;
-	if (oidlen)
-		memcpy(c->name, oid, oidlen);
-}
-
-int store_cursor_cmp(const struct store_cursor *a, const struct store_cursor *b)
-{
-	size_t m;
-	int c;
-
-	if (a->at_end || b->at_end)
-		return (int)a->at_end - (int)b->at_end;
-	if (a->hash != b->hash)
-		return a->hash < b->hash ? -1 : 1;
-	m = a->name_len < b->name_len ? a->name_len : b->name_len;
-	c = memcmp(a->name, b->name, m);
-	if (c)
-		return c < 0 ? -1 : 1;
-	return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
-}
-
-void store_cursor_encode(const struct store_cursor *c, struct cbuf *out)
-{
-	size_t st = enc_start(out, 1, 1);
-
-	enc_u8(out, c->at_end);
-	enc_u64(out, c->hash);
-	enc_bytes(out, c->name, c->name_len);
-	enc_finish(out, st);
-}
-
-int store_cursor_decode(struct store_cursor *c, struct cdec *d)
-{
-	struct cdec body;
-	const uint8_t *name;
-	uint32_t nl;
-	uint8_t v, end;
-
-	if (dec_start(d, 1, &body, &v))
-		return d->err;
-	dec_u8(&body, &end);
-	dec_u64(&body, &c->hash);
-	dec_bytes(&body, &name, &nl);
-	if (!body.err && (end > 1 || nl > STORE_NAME_MAX))
-		dec_fail(&body, -EBADMSG);
-	if (dec_finish(d, &body))
-		return d->err;
-	c->at_end = end;
-	c->name_len = nl;
-	if (nl)
-		memcpy(c->name, name, nl);
-	return 0;
-}
-
 struct list_ctx {
 	size_t plen;
 	store_list_cb_t cb;
@@ -1084,7 +1123,7 @@ int store_statfs(struct store *s, struct store_statfs *st)
 		return -ENOMEM;
 	st->total = (uint64_t)vfs.f_blocks * vfs.f_frsize;
 	st->available = (uint64_t)vfs.f_bavail * vfs.f_frsize;
-	st->used = dir_bytes(dbp);
+	st->used = dir_bytes(dbp) + dir_bytes(s->path);
 	st->stored = __atomic_load_n(&s->stat_stored, __ATOMIC_RELAXED);
 	st->objects = __atomic_load_n(&s->stat_objects, __ATOMIC_RELAXED);
 	free(dbp);

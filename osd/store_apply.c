@@ -13,16 +13,31 @@
  * Full-chunk writes never read; partial ones read, verify and rewrite the chunk.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "common/checksum.h"
 #include "common/util.h"
 #include "osd/store_int.h"
 
+/* One "B" key being changed by this transaction (written back at the end of the build). */
+struct bgroup {
+	uint64_t g;
+	bool dirty;
+	uint8_t bits[STORE_BGROUP_BYTES];
+};
+#define ACTX_GROUPS 4
+
 struct actx {
 	struct store *s;
+	struct store_txn *t;
 	uint64_t now;
 	struct store_totals tot;
+	struct cbuf allocated; /* slots taken by this build: given back if it fails */
+	struct bgroup grp[ACTX_GROUPS];
+	int ngrp, evict;
 };
 
 struct obj {
@@ -56,6 +71,8 @@ static void wb_del(struct store *s, const uint8_t *k, size_t klen)
 {
 	rocksdb_writebatch_wi_delete(s->wb, (const char *)k, klen);
 }
+
+static int chunk_drop(struct actx *a, const uint8_t *k, size_t kl);
 
 /*
  * Collects the keys in [lo, hi) as seen through the batch into keys (u32 len | bytes each),
@@ -115,12 +132,15 @@ static int delete_range(struct actx *a, char type, uint64_t nid, const void *fro
 	if (rc)
 		goto out;
 	cdec_init(&d, keys.data, keys.len);
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n && !rc; i++) {
 		const uint8_t *k;
 		uint32_t kl;
 
 		dec_bytes(&d, &k, &kl);
-		wb_del(a->s, k, kl);
+		if (type == 'D')
+			rc = chunk_drop(a, k, kl);
+		else
+			wb_del(a->s, k, kl);
 	}
 out:
 	cbuf_free(&keys);
@@ -231,31 +251,142 @@ static int obj_destroy(struct actx *a, struct obj *o)
 
 /* ---- chunks ----------------------------------------------------------------------------- */
 
-/* Loads chunk idx into buf (cs bytes), *n = stored length (0 for a hole). */
-static int chunk_load(struct actx *a, uint64_t nid, uint64_t idx, uint8_t *buf, size_t *n)
+/* Loads chunk idx into buf (cs bytes), *n = stored length (0 for a hole); *old = the slot
+ * it lives in (STORE_NO_SLOT: inline or hole). */
+static int chunk_load(struct actx *a, uint64_t nid, uint64_t idx, uint8_t *buf, size_t *n,
+		      uint64_t *old)
 {
 	uint8_t k[17];
-	const uint8_t *data;
+	uint64_t csum;
+	uint32_t len;
 	size_t vl;
 	char *v;
 	int rc = store_wb_get(a->s, k, store_key_chunk(k, nid, idx), &v, &vl);
 
 	*n = 0;
+	*old = STORE_NO_SLOT;
 	if (rc == -ENOENT)
 		return 0;
 	if (rc)
 		return rc;
-	rc = store_chunk_check(v, vl, nid, idx, a->s->chunk_size, &data, n);
-	if (rc == 0)
-		memcpy(buf, data, *n);
-	else
+	if (store_chunk_slot_parse(v, vl, a->s->chunk_size, old, &len, &csum) <= 0)
+		*old = STORE_NO_SLOT;
+	rc = store_chunk_load(a->s, v, vl, nid, idx, buf, n);
+	if (rc)
 		store_count_csum_error(a->s);
 	rocksdb_free(v);
 	return rc ? -EIO : 0;
 }
 
-/* Stores n bytes as chunk idx (n == 0 deletes it). */
-static void chunk_store(struct actx *a, uint64_t nid, uint64_t idx, const void *data, size_t n)
+/* The slot chunk idx lives in, or STORE_NO_SLOT (inline, hole). */
+static int chunk_peek(struct actx *a, const uint8_t *k, size_t kl, uint64_t *slot)
+{
+	uint64_t csum;
+	uint32_t len;
+	size_t vl;
+	char *v;
+	int rc = store_wb_get(a->s, k, kl, &v, &vl);
+
+	*slot = STORE_NO_SLOT;
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	rc = store_chunk_slot_parse(v, vl, a->s->chunk_size, slot, &len, &csum);
+	if (rc <= 0)
+		*slot = STORE_NO_SLOT;
+	rocksdb_free(v);
+	return rc < 0 ? -EIO : 0;
+}
+
+static void group_flush(struct actx *a, struct bgroup *b)
+{
+	uint8_t k[9];
+	size_t i;
+
+	if (!b->dirty)
+		return;
+	k[0] = 'B';
+	store_put_be64(k + 1, b->g);
+	for (i = 0; i < STORE_BGROUP_BYTES && !b->bits[i]; i++)
+		;
+	if (i == STORE_BGROUP_BYTES)
+		wb_del(a->s, k, 9);
+	else
+		wb_put(a->s, k, 9, b->bits, STORE_BGROUP_BYTES);
+	b->dirty = false;
+}
+
+/* Sets the in-use bit of slot in its "B" key (cached for the rest of the build). */
+static int slot_mark(struct actx *a, uint64_t slot, bool used)
+{
+	uint64_t g = slot / (STORE_BGROUP_BYTES * 8), bit = slot % (STORE_BGROUP_BYTES * 8);
+	struct bgroup *b = NULL;
+
+	for (int i = 0; i < a->ngrp; i++)
+		if (a->grp[i].g == g)
+			b = &a->grp[i];
+	if (!b) {
+		uint8_t k[9];
+		size_t vl;
+		char *v;
+		int rc;
+
+		if (a->ngrp < ACTX_GROUPS) {
+			b = &a->grp[a->ngrp++];
+		} else {
+			b = &a->grp[a->evict++ % ACTX_GROUPS];
+			group_flush(a, b);
+		}
+		k[0] = 'B';
+		store_put_be64(k + 1, g);
+		b->g = g;
+		b->dirty = false;
+		memset(b->bits, 0, sizeof(b->bits));
+		rc = store_wb_get(a->s, k, 9, &v, &vl);
+		if (rc && rc != -ENOENT)
+			return rc;
+		if (!rc) {
+			if (vl == STORE_BGROUP_BYTES)
+				memcpy(b->bits, v, vl);
+			rocksdb_free(v);
+			if (vl != STORE_BGROUP_BYTES)
+				return -EIO;
+		}
+	}
+	if (used)
+		b->bits[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	else
+		b->bits[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+	b->dirty = true;
+	return 0;
+}
+
+static void slot_free(struct actx *a, uint64_t slot)
+{
+	if (slot == STORE_NO_SLOT)
+		return;
+	if (slot_mark(a, slot, false))
+		a->t->freed.err = -EIO; /* fails the build */
+	enc_u64(&a->t->freed, slot); /* back to the allocator once this txn is durable */
+}
+
+/* Deletes the chunk with key k, freeing its slot. */
+static int chunk_drop(struct actx *a, const uint8_t *k, size_t kl)
+{
+	uint64_t slot;
+	int rc = chunk_peek(a, k, kl, &slot);
+
+	if (rc)
+		return rc;
+	slot_free(a, slot);
+	wb_del(a->s, k, kl);
+	return 0;
+}
+
+/* Stores n bytes inline as chunk idx (n == 0 deletes it); old: the slot it replaces. */
+static void chunk_store(struct actx *a, uint64_t nid, uint64_t idx, const void *data, size_t n,
+			uint64_t old)
 {
 	uint8_t k[17], hdr[STORE_CHUNK_HDR];
 	size_t kl = store_key_chunk(k, nid, idx);
@@ -263,6 +394,7 @@ static void chunk_store(struct actx *a, uint64_t nid, uint64_t idx, const void *
 	const char *vals[2];
 	size_t ksz[1] = { kl }, vsz[2];
 
+	slot_free(a, old);
 	if (n == 0) {
 		wb_del(a->s, k, kl);
 		return;
@@ -275,6 +407,54 @@ static void chunk_store(struct actx *a, uint64_t nid, uint64_t idx, const void *
 	rocksdb_writebatch_wi_putv(a->s->wb, 1, keys, ksz, 2, vals, vsz);
 }
 
+/*
+ * Writes chunks [first, last] of o straight to slots of the data file (written once, not
+ * through the WAL). data holds their bytes back to back; the last may be short (tail).
+ */
+static int write_slots(struct actx *a, struct obj *o, uint64_t first, uint64_t last,
+		       const uint8_t *data, uint64_t bytes)
+{
+	uint64_t cs = a->s->chunk_size, n = last - first + 1, *slots = malloc(n * sizeof(uint64_t));
+	int rc = 0;
+
+	if (!slots)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < n && !rc; i++) {
+		rc = store_alloc_get(a->s, &slots[i]);
+		if (!rc)
+			enc_u64(&a->allocated, slots[i]);
+	}
+	/* one pwrite per run of consecutive slots */
+	for (uint64_t i = 0; i < n && !rc;) {
+		uint64_t j = i + 1, off = i * cs, len;
+
+		while (j < n && slots[j] == slots[j - 1] + 1)
+			j++;
+		len = (j * cs < bytes ? j * cs : bytes) - off;
+		if (pwrite(a->s->datafd, data + off, len, (off_t)(slots[i] * cs)) != (ssize_t)len)
+			rc = -EIO;
+		i = j;
+	}
+	for (uint64_t i = 0; i < n && !rc; i++) {
+		uint64_t idx = first + i, len = (i + 1) * cs <= bytes ? cs : bytes - i * cs, old;
+		uint8_t k[17], val[STORE_SLOT_VAL];
+		size_t kl = store_key_chunk(k, o->on.nid, idx);
+
+		if (idx * cs < o->on.size && (rc = chunk_peek(a, k, kl, &old)))
+			break;
+		if (idx * cs < o->on.size)
+			slot_free(a, old);
+		store_chunk_slot_build(val, cairn_xxh3_seed(data + i * cs, len,
+							     store_chunk_seed(o->on.nid, idx)),
+				       slots[i], (uint32_t)len);
+		wb_put(a->s, k, kl, val, sizeof(val));
+		rc = slot_mark(a, slots[i], true);
+	}
+	a->t->wrote_slots = true;
+	free(slots);
+	return rc;
+}
+
 static int check_size(struct actx *a, uint64_t end)
 {
 	return end > a->s->max_object_size ? -EFBIG : 0;
@@ -282,27 +462,52 @@ static int check_size(struct actx *a, uint64_t end)
 
 static int do_write(struct actx *a, struct obj *o, uint64_t off, uint64_t len, const uint8_t *data)
 {
-	uint64_t cs = a->s->chunk_size, end = off + len, pos = off;
+	uint64_t cs = a->s->chunk_size, end = off + len, pos = off, dfirst = 1, dlast = 0, old;
 	uint8_t *buf = a->s->chunkbuf + STORE_CHUNK_HDR;
 	int rc = check_size(a, end);
 
 	if (rc)
 		return rc;
+	if (a->s->direct_min && len >= a->s->direct_min) {
+		/* chunks that start inside the write and are covered to their end (or to EOF) */
+		dfirst = (off + cs - 1) / cs;
+		dlast = (end % cs == 0 || end >= o->on.size) ? (end - 1) / cs : end / cs - 1;
+		if (dfirst <= dlast && dlast != UINT64_MAX) {
+			uint64_t from = dfirst * cs, to = (dlast + 1) * cs < end ? (dlast + 1) * cs : end;
+
+			rc = write_slots(a, o, dfirst, dlast, data + (from - off), to - from);
+			if (rc)
+				return rc;
+		} else {
+			dfirst = 1;
+			dlast = 0;
+		}
+	}
 	while (pos < end) {
 		uint64_t idx = pos / cs, cstart = idx * cs;
 		size_t a0 = pos - cstart, b0 = end - cstart < cs ? end - cstart : cs, n;
 
+		if (idx >= dfirst && idx <= dlast) {
+			pos = (dlast + 1) * cs < end ? (dlast + 1) * cs : end;
+			continue;
+		}
 		if (a0 == 0 && (b0 == cs || cstart + b0 >= o->on.size)) {
 			/* covers every byte the chunk can hold (none lie past the size): no read */
-			chunk_store(a, o->on.nid, idx, data + (pos - off), b0);
+			uint8_t k[17];
+
+			old = STORE_NO_SLOT;
+			if (cstart < o->on.size &&
+			    (rc = chunk_peek(a, k, store_key_chunk(k, o->on.nid, idx), &old)))
+				return rc;
+			chunk_store(a, o->on.nid, idx, data + (pos - off), b0, old);
 		} else {
-			rc = chunk_load(a, o->on.nid, idx, buf, &n);
+			rc = chunk_load(a, o->on.nid, idx, buf, &n, &old);
 			if (rc)
 				return rc;
 			if (n < a0)
 				memset(buf + n, 0, a0 - n);
 			memcpy(buf + a0, data + (pos - off), b0 - a0);
-			chunk_store(a, o->on.nid, idx, buf, n > b0 ? n : b0);
+			chunk_store(a, o->on.nid, idx, buf, n > b0 ? n : b0, old);
 		}
 		pos = cstart + b0;
 	}
@@ -348,7 +553,7 @@ static int punch(struct actx *a, struct obj *o, uint64_t from, uint64_t to)
 	for (unsigned i = 0; i < cnt && !rc; i++) {
 		const uint8_t *k;
 		uint32_t kl;
-		uint64_t idx, cstart;
+		uint64_t idx, cstart, old;
 		size_t a0, b0, n;
 
 		dec_bytes(&d, &k, &kl);
@@ -361,17 +566,17 @@ static int punch(struct actx *a, struct obj *o, uint64_t from, uint64_t to)
 		a0 = from > cstart ? from - cstart : 0;
 		b0 = to - cstart < cs ? to - cstart : cs;
 		if (a0 == 0 && b0 == cs) {
-			wb_del(a->s, k, kl);
+			rc = chunk_drop(a, k, kl);
 			continue;
 		}
-		rc = chunk_load(a, o->on.nid, idx, buf, &n);
+		rc = chunk_load(a, o->on.nid, idx, buf, &n, &old);
 		if (rc || a0 >= n)
 			continue;
 		if (b0 >= n) {
-			chunk_store(a, o->on.nid, idx, buf, a0);
+			chunk_store(a, o->on.nid, idx, buf, a0, old);
 		} else {
 			memset(buf + a0, 0, b0 - a0);
-			chunk_store(a, o->on.nid, idx, buf, n);
+			chunk_store(a, o->on.nid, idx, buf, n, old);
 		}
 	}
 out:
@@ -416,7 +621,9 @@ static int read_range(struct actx *a, struct obj *o, uint64_t off, size_t len, u
 		uint64_t idx = pos / cs, cstart = idx * cs;
 		size_t a0 = pos - cstart, b0 = end - cstart < cs ? end - cstart : cs, n;
 
-		rc = chunk_load(a, o->on.nid, idx, cb, &n);
+		uint64_t old;
+
+		rc = chunk_load(a, o->on.nid, idx, cb, &n, &old);
 		if (rc)
 			return rc;
 		if (n > a0)
@@ -465,7 +672,7 @@ static int copy_keys(struct actx *a, char type, uint64_t src, uint64_t dst)
 	rc = collect_keys(a->s, lo, 9, hi, 9, 0, &keys, &n);
 	cdec_init(&d, keys.data, keys.len);
 	for (unsigned i = 0; i < n && !rc; i++) {
-		const uint8_t *k, *data;
+		const uint8_t *k;
 		uint32_t kl;
 		size_t vl, dl;
 		char *v;
@@ -480,14 +687,14 @@ static int copy_keys(struct actx *a, char type, uint64_t src, uint64_t dst)
 			break;
 		if (type == 'D') {
 			uint64_t idx = kl == 17 ? store_get_be64(k + 9) : 0;
+			uint8_t *buf = a->s->chunkbuf + STORE_CHUNK_HDR;
 
-			rc = kl == 17 ? store_chunk_check(v, vl, src, idx, a->s->chunk_size, &data, &dl)
-				      : -EIO;
+			rc = kl == 17 ? store_chunk_load(a->s, v, vl, src, idx, buf, &dl) : -EIO;
 			if (rc) {
 				store_count_csum_error(a->s);
 				rc = -EIO;
 			} else {
-				chunk_store(a, dst, idx, data, dl);
+				chunk_store(a, dst, idx, buf, dl, STORE_NO_SLOT);
 			}
 		} else {
 			store_key_sub(nk, type, dst, k + 9, kl - 9);
@@ -689,7 +896,14 @@ static int apply_op(struct actx *a, struct store_op *op)
 
 int store_apply_build(struct store *s, struct store_txn *t, struct store_totals *tot)
 {
-	struct actx a = { .s = s, .now = now_wall_ns(), .tot = s->totals };
+	static struct actx a; /* apply thread only; 2 KiB of bitmap cache */
+
+	memset(&a, 0, offsetof(struct actx, grp));
+	a.s = s;
+	a.t = t;
+	a.now = now_wall_ns();
+	a.tot = s->totals;
+	a.ngrp = a.evict = 0;
 	struct store_op op;
 	struct cdec d;
 	uint8_t buf[64];
@@ -697,6 +911,9 @@ int store_apply_build(struct store *s, struct store_txn *t, struct store_totals 
 	int rc = 0;
 
 	rocksdb_writebatch_wi_clear(s->wb);
+	cbuf_reset(&t->freed);
+	t->wrote_slots = false;
+	cbuf_init(&a.allocated);
 	cdec_init(&d, t->ops.data, t->ops.len);
 	for (uint32_t i = 0; i < t->nops && !rc; i++) {
 		rc = store_op_next(&d, &op);
@@ -705,8 +922,24 @@ int store_apply_build(struct store *s, struct store_txn *t, struct store_totals 
 		else
 			rc = apply_op(&a, &op);
 	}
-	if (rc)
+	if (!rc && (t->freed.err || a.allocated.err))
+		rc = -ENOMEM;
+	if (rc) {
+		/* nothing reaches the DB: the slots written are free again, none was freed */
+		struct cdec ad;
+		uint64_t slot;
+
+		cdec_init(&ad, a.allocated.data, a.allocated.len);
+		while (dec_left(&ad) >= 8 && dec_u64(&ad, &slot) == 0)
+			store_alloc_put(s, slot);
+		cbuf_reset(&t->freed);
+		t->wrote_slots = false;
+		cbuf_free(&a.allocated);
 		return rc;
+	}
+	cbuf_free(&a.allocated);
+	for (int i = 0; i < a.ngrp; i++)
+		group_flush(&a, &a.grp[i]);
 	store_totals_encode(&a.tot, &b);
 	wb_put(s, (const uint8_t *)"T", 1, b.data, b.len);
 	*tot = a.tot;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/checksum.h"
 #include "osd/store_int.h"
@@ -16,6 +17,7 @@
 #define TOTALS_V 1
 #define ONODE_V 1
 #define CHUNK_V 1
+#define CHUNK_SLOT_V 2
 
 uint64_t store_name_hash(const void *name, size_t len)
 {
@@ -197,6 +199,59 @@ void store_chunk_header(uint8_t *hdr, uint64_t nid, uint64_t idx, const void *da
 		hdr[1 + i] = (uint8_t)(h >> (8 * i));
 }
 
+int store_chunk_slot_parse(const void *val, size_t vlen, size_t chunk_size, uint64_t *slot,
+			   uint32_t *len, uint64_t *csum)
+{
+	const uint8_t *v = val;
+
+	if (vlen < 1 || v[0] != CHUNK_SLOT_V)
+		return 0;
+	if (vlen != STORE_SLOT_VAL)
+		return -EBADMSG;
+	*csum = *slot = 0;
+	for (int i = 0; i < 8; i++) {
+		*csum |= (uint64_t)v[1 + i] << (8 * i);
+		*slot |= (uint64_t)v[9 + i] << (8 * i);
+	}
+	*len = (uint32_t)v[17] | (uint32_t)v[18] << 8 | (uint32_t)v[19] << 16 | (uint32_t)v[20] << 24;
+	if (*len == 0 || *len > chunk_size || *slot >= (1ull << 48))
+		return -EBADMSG;
+	return 1;
+}
+
+void store_chunk_slot_build(uint8_t *out, uint64_t csum, uint64_t slot, uint32_t len)
+{
+	out[0] = CHUNK_SLOT_V;
+	for (int i = 0; i < 8; i++) {
+		out[1 + i] = (uint8_t)(csum >> (8 * i));
+		out[9 + i] = (uint8_t)(slot >> (8 * i));
+	}
+	for (int i = 0; i < 4; i++)
+		out[17 + i] = (uint8_t)(len >> (8 * i));
+}
+
+int store_chunk_load(struct store *s, const void *val, size_t vlen, uint64_t nid, uint64_t idx,
+		     uint8_t *buf, size_t *n)
+{
+	const uint8_t *data;
+	uint64_t slot, csum;
+	uint32_t len;
+	int rc = store_chunk_slot_parse(val, vlen, s->chunk_size, &slot, &len, &csum);
+
+	if (rc < 0)
+		return rc;
+	if (rc == 0) {
+		rc = store_chunk_check(val, vlen, nid, idx, s->chunk_size, &data, n);
+		if (rc == 0)
+			memcpy(buf, data, *n);
+		return rc;
+	}
+	if (pread(s->datafd, buf, len, (off_t)(slot * s->chunk_size)) != (ssize_t)len)
+		return -EIO;
+	*n = len;
+	return cairn_xxh3_seed(buf, len, store_chunk_seed(nid, idx)) == csum ? 0 : -EIO;
+}
+
 int store_chunk_check(const void *val, size_t vlen, uint64_t nid, uint64_t idx, size_t chunk_size,
 		      const uint8_t **data, size_t *n)
 {
@@ -211,5 +266,87 @@ int store_chunk_check(const void *val, size_t vlen, uint64_t nid, uint64_t idx, 
 	*n = vlen - STORE_CHUNK_HDR;
 	if (cairn_xxh3_seed(*data, *n, store_chunk_seed(nid, idx)) != h)
 		return -EIO;
+	return 0;
+}
+
+/* ---- listing cursors ---------------------------------------------------------------------- */
+
+void store_cursor_begin(struct store_cursor *c)
+{
+	c->hash = 0;
+	c->name_len = 0;
+	c->at_end = 0;
+}
+
+void store_cursor_at_hash(struct store_cursor *c, uint64_t hash)
+{
+	store_cursor_begin(c);
+	c->hash = hash;
+}
+
+void store_cursor_end(struct store_cursor *c)
+{
+	store_cursor_begin(c);
+	c->hash = UINT64_MAX;
+	c->at_end = 1;
+}
+
+void store_cursor_at(struct store_cursor *c, const void *oid, size_t oidlen)
+{
+	if (oidlen > STORE_NAME_MAX)
+		oidlen = STORE_NAME_MAX;
+	c->hash = store_name_hash(oid, oidlen);
+	c->name_len = (uint32_t)oidlen;
+	c->at_end = 0;
+	if (oidlen)
+		memcpy(c->name, oid, oidlen);
+}
+
+int store_cursor_cmp(const struct store_cursor *a, const struct store_cursor *b)
+{
+	size_t m;
+	int c;
+
+	if (a->at_end || b->at_end)
+		return (int)a->at_end - (int)b->at_end;
+	if (a->hash != b->hash)
+		return a->hash < b->hash ? -1 : 1;
+	m = a->name_len < b->name_len ? a->name_len : b->name_len;
+	c = memcmp(a->name, b->name, m);
+	if (c)
+		return c < 0 ? -1 : 1;
+	return a->name_len < b->name_len ? -1 : a->name_len > b->name_len;
+}
+
+void store_cursor_encode(const struct store_cursor *c, struct cbuf *out)
+{
+	size_t st = enc_start(out, 1, 1);
+
+	enc_u8(out, c->at_end);
+	enc_u64(out, c->hash);
+	enc_bytes(out, c->name, c->name_len);
+	enc_finish(out, st);
+}
+
+int store_cursor_decode(struct store_cursor *c, struct cdec *d)
+{
+	struct cdec body;
+	const uint8_t *name;
+	uint32_t nl;
+	uint8_t v, end;
+
+	if (dec_start(d, 1, &body, &v))
+		return d->err;
+	dec_u8(&body, &end);
+	dec_u64(&body, &c->hash);
+	dec_bytes(&body, &name, &nl);
+	if (!body.err && (end > 1 || nl > STORE_NAME_MAX))
+		dec_fail(&body, -EBADMSG);
+	if (dec_finish(d, &body))
+		return d->err;
+	c->at_end = end;
+	c->name_len = nl;
+	if (nl)
+		memcpy(c->name, name, nl);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "osd/store_int.h"
 
@@ -16,7 +17,30 @@ struct fsck {
 	rocksdb_iterator_t *dit; /* data chunks */
 	store_fsck_cb_t bad;
 	void *arg;
+	uint8_t *buf; /* chunk_size */
 };
+
+/* The "B" bitmap says slot is in use. */
+static bool slot_owned(struct fsck *f, uint64_t slot, uint64_t nid, uint64_t idx)
+{
+	uint64_t bit = slot % (STORE_BGROUP_BYTES * 8);
+	uint8_t k[9];
+	char *v, *err = NULL;
+	size_t vl;
+	bool ok;
+
+	(void)nid;
+	(void)idx;
+	k[0] = 'B';
+	store_put_be64(k + 1, slot / (STORE_BGROUP_BYTES * 8));
+	v = rocksdb_get(f->s->db, f->ro, (const char *)k, 9, &vl, &err);
+	if (err)
+		rocksdb_free(err);
+	ok = v && vl == STORE_BGROUP_BYTES && (v[bit / 8] & (1u << (bit % 8)));
+	if (v)
+		rocksdb_free(v);
+	return ok;
+}
 
 /* Checks one object's chunks; returns NULL or why it is damaged (static string / buf). */
 static const char *check_data(struct fsck *f, const struct store_onode *on, char *why,
@@ -31,9 +55,10 @@ static const char *check_data(struct fsck *f, const struct store_onode *on, char
 	for (rocksdb_iter_seek(f->dit, (const char *)lo, 9); rocksdb_iter_valid(f->dit);
 	     rocksdb_iter_next(f->dit)) {
 		size_t kl, vl, n;
-		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(f->dit, &kl), *data;
+		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(f->dit, &kl);
 		const char *v;
-		uint64_t idx;
+		uint64_t idx, slot, csum;
+		uint32_t slen;
 		int rc;
 
 		if (memcmp(k, hi, kl < 9 ? kl : 9) >= 0)
@@ -44,7 +69,14 @@ static const char *check_data(struct fsck *f, const struct store_onode *on, char
 		}
 		idx = store_get_be64(k + 9);
 		v = rocksdb_iter_value(f->dit, &vl);
-		rc = store_chunk_check(v, vl, on->nid, idx, f->s->chunk_size, &data, &n);
+		rc = store_chunk_load(f->s, v, vl, on->nid, idx, f->buf, &n);
+		if (rc == 0 && store_chunk_slot_parse(v, vl, f->s->chunk_size, &slot, &slen, &csum) > 0 &&
+		    !slot_owned(f, slot, on->nid, idx)) {
+			snprintf(why, whylen, "data chunk %llu: slot %llu not recorded as in use",
+				 (unsigned long long)idx, (unsigned long long)slot);
+			res = why;
+			break;
+		}
 		if (rc == -EIO) {
 			store_count_csum_error(f->s);
 			snprintf(why, whylen, "checksum mismatch in data chunk %llu (bytes %llu..)",
@@ -88,6 +120,12 @@ int store_fsck(struct store *s, store_fsck_cb_t bad, void *arg)
 	rocksdb_readoptions_set_verify_checksums(ro, 0);
 	rocksdb_readoptions_set_fill_cache(ro, 0);
 	f.ro = ro;
+	f.buf = malloc(s->chunk_size);
+	if (!f.buf) {
+		rocksdb_readoptions_destroy(ro);
+		rocksdb_release_snapshot(s->db, snap);
+		return -ENOMEM;
+	}
 	f.dit = rocksdb_create_iterator(s->db, ro);
 	oit = rocksdb_create_iterator(s->db, ro);
 	for (rocksdb_iter_seek(oit, "O", 1); rocksdb_iter_valid(oit); rocksdb_iter_next(oit)) {
@@ -131,6 +169,7 @@ int store_fsck(struct store *s, store_fsck_cb_t bad, void *arg)
 	}
 	rocksdb_iter_destroy(oit);
 	rocksdb_iter_destroy(f.dit);
+	free(f.buf);
 	rocksdb_readoptions_destroy(ro);
 	rocksdb_release_snapshot(s->db, snap);
 	return damaged;
@@ -166,6 +205,28 @@ int store_debug_corrupt(struct store *s, const char *coll, const void *oid, size
 	if (err || !v) {
 		rc = err ? -EIO : -ENOENT;
 		goto out;
+	}
+	{
+		uint64_t slot, csum;
+		uint32_t slen;
+		uint8_t byte;
+
+		rc = store_chunk_slot_parse(v, vl, s->chunk_size, &slot, &slen, &csum);
+		if (rc < 0)
+			goto out;
+		if (rc > 0) {
+			/* the bytes live in the data file: flip one there, on disk */
+			off_t at = (off_t)(slot * s->chunk_size + (off % s->chunk_size < slen
+								   ? off % s->chunk_size : slen - 1));
+
+			rc = -EIO;
+			if (pread(s->datafd, &byte, 1, at) == 1) {
+				byte ^= 0x01;
+				if (pwrite(s->datafd, &byte, 1, at) == 1 && fdatasync(s->datafd) == 0)
+					rc = 0;
+			}
+			goto out;
+		}
 	}
 	if (vl <= STORE_CHUNK_HDR) {
 		rc = -ENOENT;

@@ -11,13 +11,26 @@
  *   "D" nid(be64) chunk(be64)             data chunk        (see store_chunk_*)
  *   "A" nid(be64) attrname                xattr value       (raw bytes)
  *   "M" nid(be64) key                     omap value        (raw bytes)
+ *   "B" group(be64)                       slots in use      (bitmap of 4096 slots)
  * Collection names hold no 0x00, so "O" coll 0x00 is a prefix owned by one collection and
  * objects list in (hash, name) order. An object's data, xattrs and omap hang off its nid
  * (never reused), so a move between collections rewrites only the onode key.
  *
+ * Data chunks come in two forms (first byte of the value):
+ *   1 inline: u8 1 | u64 xxh3 | data                  (small writes, through the WAL)
+ *   2 slot:   u8 2 | u64 xxh3 | u64 slot | u32 len    (data at slot * chunk_size in the
+ *                                                      file "data": large writes, once)
+ * xxh3 = xxh3_seed(data, nid * golden ^ chunk index): a value copied to the wrong key, or a
+ * slot holding someone else's bytes, fails its check.
+ *
  * Crash rule: every key of a transaction goes into one RocksDB WriteBatch: RocksDB's WAL
- * makes it all-or-nothing. Chunk values: u8 version(1) | u64 xxh3_seed(data, seed) | data,
- * seed = nid * golden ^ chunk index (a value copied to the wrong key fails its check).
+ * makes it all-or-nothing. Slot data is written (pwrite) before the batch, and synced
+ * before the WAL is, so a committed batch never points at unwritten data. A slot freed by
+ * a transaction is reused only after that transaction is durable, so a crash that rolls
+ * the transaction back finds the old data intact. Slots in use are exactly the bits set in
+ * the "B" keys (changed in the same batch as the chunks; the allocator is rebuilt from them
+ * at open); a slot written by a transaction that never reached the WAL has no bit set and
+ * is free again.
  */
 #ifndef CAIRN_OSD_STORE_INT_H
 #define CAIRN_OSD_STORE_INT_H
@@ -79,6 +92,10 @@ struct store_txn {
 	store_cb_t on_applied, on_commit;
 	void *arg;
 	int rc;
+	/* filled by store_apply_build: slots this transaction freed (released to the allocator
+	 * once it is durable) and whether it wrote slot data (the commit syncs the data file) */
+	struct cbuf freed;
+	bool wrote_slots;
 };
 
 /* Decodes and validates the next op from d (bounds, limits, names); -EBADMSG etc. */
@@ -130,6 +147,13 @@ int store_key_onode_parse(const uint8_t *k, size_t klen, size_t prefix_len, uint
 			  const uint8_t **name, size_t *namelen);
 
 #define STORE_CHUNK_HDR 9u
+#define STORE_SLOT_VAL 21u
+#define STORE_BGROUP_BYTES 512u /* one "B" key: 4096 slots */
+#define STORE_NO_SLOT UINT64_MAX
+/* Parses a slot chunk value: 1 and slot/len/csum; 0 if it is not a slot value; -EBADMSG. */
+int store_chunk_slot_parse(const void *val, size_t vlen, size_t chunk_size, uint64_t *slot,
+			   uint32_t *len, uint64_t *csum);
+void store_chunk_slot_build(uint8_t *out, uint64_t csum, uint64_t slot, uint32_t len);
 uint64_t store_chunk_seed(uint64_t nid, uint64_t idx);
 /* Writes the STORE_CHUNK_HDR-byte header of a chunk value holding data[n]. */
 void store_chunk_header(uint8_t *hdr, uint64_t nid, uint64_t idx, const void *data, size_t n);
@@ -170,6 +194,16 @@ struct store {
 	uint64_t max_object_size;
 	bool sync;
 
+	int datafd;	       /* the slot file */
+	uint64_t direct_min;   /* writes this large go to slots (0: never) */
+	/* slot allocator: a bitmap, protected by alloc_lock (apply thread allocates, commit
+	 * thread releases) */
+	pthread_mutex_t alloc_lock;
+	uint64_t *slot_bits;
+	uint64_t slot_cap;     /* bits in slot_bits */
+	uint64_t slot_hint;    /* next-fit start */
+	uint64_t slots_used;
+
 	/* apply thread only */
 	struct store_totals totals;
 	rocksdb_writebatch_wi_t *wb;
@@ -197,6 +231,15 @@ struct store {
 int store_apply_build(struct store *s, struct store_txn *t, struct store_totals *tot);
 /* Gets key from the batch, then the DB: 0 + *val (rocksdb_free()), -ENOENT, -EIO. */
 int store_wb_get(struct store *s, const uint8_t *k, size_t klen, char **val, size_t *vlen);
+/* store_alloc.c */
+int store_alloc_mark(struct store *s, uint64_t slot);	/* in use (open) */
+int store_alloc_get(struct store *s, uint64_t *slot);
+void store_alloc_put(struct store *s, uint64_t slot);
+void store_alloc_free_all(struct store *s);
+/* Reads a chunk value's data into buf (chunk_size bytes): inline copy or slot pread, then
+ * verifies it. 0 + *n; -EIO (checksum, counted by the caller), -EBADMSG. */
+int store_chunk_load(struct store *s, const void *val, size_t vlen, uint64_t nid, uint64_t idx,
+		     uint8_t *buf, size_t *n);
 /* Counts a checksum failure. */
 void store_count_csum_error(struct store *s);
 

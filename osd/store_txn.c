@@ -23,8 +23,10 @@ struct store_txn *store_txn_new(void)
 {
 	struct store_txn *t = calloc(1, sizeof(*t));
 
-	if (t)
+	if (t) {
 		cbuf_init(&t->ops);
+		cbuf_init(&t->freed);
+	}
 	return t;
 }
 
@@ -33,6 +35,7 @@ void store_txn_free(struct store_txn *t)
 	if (!t)
 		return;
 	cbuf_free(&t->ops);
+	cbuf_free(&t->freed);
 	free(t);
 }
 

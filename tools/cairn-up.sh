@@ -170,12 +170,9 @@ pg_summary() {
     local js
     js=$(cli pg stat -f json 2>/dev/null) || return 2
     echo "$js" | jq -r '
-        def states: (.pgs_by_state // .by_state // [])
-            | if type == "object" then to_entries | map({state_name: .key, count: .value})
-              else map({state_name: (.state_name // .state), count: (.count // .num)}) end;
-        (.num_pgs // .total // 0) as $n
-        | (states | map(select(.state_name == "active+clean") | .count) | add // 0) as $c
-        | "\($n) \($c) " + (states | map("\(.count) \(.state_name)") | join(", "))' 2>/dev/null
+        (.num_pgs // 0) as $n | (.num_active_clean // 0) as $c
+        | "\($n) \($c) " + ((.num_pgs_by_state // {}) | if type == "object"
+            then to_entries | map("\(.value) \(.key)") | join(", ") else tostring end)' 2>/dev/null
 }
 
 wait_clean() {
@@ -234,7 +231,7 @@ start)
             || die "creating pool $pname failed: $out"
     done
     wait_clean "$TIMEOUT" || exit 1
-    echo "cairn-up: cluster up in $DIR: mon $MON, $OSDS osds${MDS:+, $MDS mds}; conf $CONF"
+    echo "cairn-up: cluster up in $DIR: mon $MON, $OSDS osds, $MDS mds; conf $CONF"
     ;;
 stop)
     # OSDs and MDS first, the mon last

@@ -92,6 +92,20 @@ int cairn_wait_for_epoch(cairn_t *cl, uint32_t epoch, double timeout_s);
  * of out, outlen and status may be NULL. */
 int cairn_mon_command(cairn_t *cl, const char *const *argv, int argc, char **out,
 		      size_t *outlen, char **status);
+/* Counters of the handle's objecter since connect. */
+struct cairn_stats {
+	uint64_t ops_started;   /* ops submitted */
+	uint64_t ops_completed; /* ops ended (any result) */
+	uint64_t ops_failed;    /* ... with an error */
+	uint64_t ops_timed_out; /* ... with -ETIMEDOUT */
+	uint64_t sends;         /* op messages sent to OSDs */
+	uint64_t resends;       /* sends beyond an op's first: map change, reset, stale map */
+	uint64_t stale_replies; /* -ESTALE (misdirected / stale map) answers */
+	uint64_t conn_resets;   /* OSD connections that failed */
+	uint32_t osdmap_epoch;
+	uint32_t inflight;
+};
+int cairn_get_stats(cairn_t *cl, struct cairn_stats *st);
 /* The id of the pool named name, or -ENOENT. */
 int64_t cairn_pool_lookup(cairn_t *cl, const char *name);
 

@@ -45,13 +45,27 @@ static void run_ops(const uint8_t *ops, size_t nops, const uint8_t *in, size_t n
 		uint8_t raw[16];
 
 		switch (op & 15) {
-		case 0: r = dec_u8(d, &u8); break;
-		case 1: r = dec_u16(d, &u16); break;
-		case 2: r = dec_u32(d, &u32); break;
-		case 3: r = dec_u64(d, &u64); break;
-		case 4: r = dec_i32(d, &i32); break;
-		case 5: r = dec_i64(d, &i64); break;
-		case 6: r = dec_raw(d, raw, op >> 4); break;
+		case 0:
+			r = dec_u8(d, &u8);
+			break;
+		case 1:
+			r = dec_u16(d, &u16);
+			break;
+		case 2:
+			r = dec_u32(d, &u32);
+			break;
+		case 3:
+			r = dec_u64(d, &u64);
+			break;
+		case 4:
+			r = dec_i32(d, &i32);
+			break;
+		case 5:
+			r = dec_i64(d, &i64);
+			break;
+		case 6:
+			r = dec_raw(d, raw, op >> 4);
+			break;
 		case 7:
 			r = dec_bytes(d, &bp, &u32);
 			if (!r)
@@ -70,12 +84,15 @@ static void run_ops(const uint8_t *ops, size_t nops, const uint8_t *in, size_t n
 				CHECK(dup == NULL);
 			}
 			break;
-		case 10: r = dec_need(d, op >> 4, 1u << (op >> 6)); break;
+		case 10:
+			r = dec_need(d, op >> 4, 1u << (op >> 6));
+			break;
 		case 11:
 			if (depth < 8) {
 				r = dec_start(d, op >> 4, &stack[depth + 1], &ver);
 				if (!r) {
-					CHECK(stack[depth + 1].p >= d->p && stack[depth + 1].end <= d->end);
+					CHECK(stack[depth + 1].p >= d->p &&
+					      stack[depth + 1].end <= d->end);
 					depth++;
 				}
 			}
@@ -87,7 +104,9 @@ static void run_ops(const uint8_t *ops, size_t nops, const uint8_t *in, size_t n
 				before = NULL; /* the parent moves */
 			}
 			break;
-		default: r = d->err; break;
+		default:
+			r = d->err;
+			break;
 		}
 		d = &stack[depth];
 		CHECK(d->p <= d->end);

@@ -216,7 +216,7 @@ static void test_compound(cairn_ioctx_t *io)
 
 struct aio_state {
 	pthread_mutex_t lock;
-	int done, errors;
+	int done, errors, first_err;
 };
 
 static void aio_cb(cairn_completion_t *c, void *arg)
@@ -225,8 +225,8 @@ static void aio_cb(cairn_completion_t *c, void *arg)
 
 	pthread_mutex_lock(&s->lock);
 	s->done++;
-	if (cairn_aio_get_return_value(c) < 0)
-		s->errors++;
+	if (cairn_aio_get_return_value(c) < 0 && !s->errors++)
+		s->first_err = cairn_aio_get_return_value(c);
 	pthread_mutex_unlock(&s->lock);
 	cairn_aio_release(c);
 }
@@ -250,6 +250,9 @@ static void test_aio_and_list(cairn_t *cl, cairn_ioctx_t *io)
 		CHECK_RC(cairn_aio_write_full(io, names[i], c, data, sizeof(data)), 0);
 	}
 	CHECK_RC(cairn_aio_flush(cl), 0);
+	if (s.done != N || s.errors)
+		fprintf(stderr, "aio writes: %d done, %d errors, first %d\n", s.done, s.errors,
+			s.first_err);
 	CHECK(s.done == N && s.errors == 0);
 	CHECK(cairn_aio_inflight(cl) == 0);
 
@@ -294,6 +297,9 @@ static void test_aio_and_list(cairn_t *cl, cairn_ioctx_t *io)
 		CHECK_RC(cairn_aio_remove(io, names[i], c), 0);
 	}
 	CHECK_RC(cairn_aio_flush(cl), 0);
+	if (s.done != N || s.errors)
+		fprintf(stderr, "aio removes: %d done, %d errors, first %d\n", s.done, s.errors,
+			s.first_err);
 	CHECK(s.done == N && s.errors == 0);
 	printf("aio + listing (%d objects listed): ok\n", n);
 }

@@ -91,6 +91,11 @@ static void tc_start(int nosds, const char *pools)
 	char tmp[] = "/tmp/cairn-libtest.XXXXXX";
 
 	snprintf(tc_bin, sizeof(tc_bin), "%s", bin ? bin : "build/bin");
+	if (getenv("CAIRN_TEST_CONF")) {
+		/* debugging: use a running cluster (its pools must exist), leave it running */
+		snprintf(tc_conf, sizeof(tc_conf), "%s", getenv("CAIRN_TEST_CONF"));
+		return;
+	}
 	{
 		char p[300];
 		snprintf(p, sizeof(p), "%s/cairn-up", tc_bin);

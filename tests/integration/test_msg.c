@@ -27,11 +27,12 @@
 #include "common/log.h"
 #include "common/msg.h"
 #include "common/msg_frame.h"
+#include "common/msg_types.h"
 #include "common/util.h"
 
-#define T_PING 100
-#define T_SEQ 101
-#define T_DATA 102
+#define T_PING MSG_MSGR_TEST
+#define T_SEQ MSG_MSGR_TEST
+#define T_DATA MSG_MSGR_TEST
 
 enum ep_mode { EP_ECHO, EP_ORDER, EP_HOLD, EP_DATA };
 
@@ -211,7 +212,7 @@ static int ep_wait(struct ep *e, const volatile uint64_t *counter, uint64_t want
 	return r;
 }
 
-static __attribute__((unused)) int ep_wait_int(struct ep *e, const volatile int *counter, int want, double secs)
+static int ep_wait_int(struct ep *e, const volatile int *counter, int want, double secs)
 {
 	uint64_t deadline = now_mono_ns() + (uint64_t)(secs * 1e9);
 
@@ -404,6 +405,469 @@ static void test_lossless_injected(void **state)
 	ep_free(srv);
 }
 
+/* ---- malformed frames ---- */
+
+static int raw_connect(const char *addr)
+{
+	struct sockaddr_in sa;
+	struct timeval tv = { 5, 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(parse_addr(addr, &sa), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void raw_write(int fd, const void *p, size_t n)
+{
+	assert_int_equal(write(fd, p, n), (ssize_t)n);
+}
+
+static void raw_hello(int fd)
+{
+	struct msg_hello h;
+	struct msg_frame f;
+	uint8_t hdr[MSG_FRAME_HDR_LEN], buf[MSG_FRAME_HDR_LEN + MSG_HELLO_MAX];
+	struct cbuf b;
+	size_t got = 0, need = MSG_FRAME_HDR_LEN;
+	const char *why;
+
+	memset(&h, 0, sizeof(h));
+	h.me.type = MSG_ENTITY_CLIENT;
+	h.me.num = 99;
+	h.nonce = 12345;
+	h.features = CAIRN_FEATURES_MSGR;
+	h.policy = MSG_LOSSY;
+	h.sid = 777;
+	cbuf_init(&b);
+	msg_hello_encode(&b, &h);
+	memset(&f, 0, sizeof(f));
+	f.tag = MSG_TAG_HELLO;
+	f.front_len = (uint32_t)b.len;
+	f.front_crc = cairn_crc32c(0, b.data, b.len);
+	msg_frame_encode(&f, hdr);
+	raw_write(fd, hdr, sizeof(hdr));
+	raw_write(fd, b.data, b.len);
+	cbuf_free(&b);
+	while (got < need) {
+		ssize_t r = read(fd, buf + got, need - got);
+
+		assert_true(r > 0);
+		got += (size_t)r;
+		if (got == MSG_FRAME_HDR_LEN && need == MSG_FRAME_HDR_LEN) {
+			assert_int_equal(msg_frame_decode(buf, 1 << 20, &f, &why), 0);
+			assert_int_equal(f.tag, MSG_TAG_HELLO_REPLY);
+			need += f.front_len;
+		}
+	}
+	assert_int_equal(msg_hello_decode(buf + MSG_FRAME_HDR_LEN, f.front_len, &h), 0);
+	assert_int_equal(h.me.type, MSG_ENTITY_OSD);
+}
+
+/* Reads until EOF or reset; returns 0 if the server closed the socket. */
+static int raw_wait_closed(int fd)
+{
+	char buf[4096];
+
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof(buf));
+
+		if (r == 0 || (r < 0 && errno == ECONNRESET))
+			return 0;
+		if (r < 0)
+			return -errno;
+	}
+}
+
+static void frame_msg(struct msg_frame *f, uint16_t type, uint32_t front_len, const void *front)
+{
+	memset(f, 0, sizeof(*f));
+	f->tag = MSG_TAG_MSG;
+	f->type = type;
+	f->seq = 1;
+	f->front_len = front_len;
+	f->front_crc = cairn_crc32c(0, front, front_len);
+}
+
+enum bad_kind {
+	BAD_MAGIC, BAD_HDR_CRC, BAD_FRONT_CRC, BAD_DATA_CRC, BAD_LENGTH, BAD_TRUNCATED,
+	BAD_TYPE, BAD_TAG, BAD_SEQ_GAP, BAD_PRE_MAGIC, BAD_PRE_MSG, BAD_KINDS
+};
+
+static void send_bad(int fd, enum bad_kind k)
+{
+	uint8_t hdr[MSG_FRAME_HDR_LEN], front[16] = "0123456789abcdef", data[32] = { 1, 2, 3 };
+	struct msg_frame f;
+
+	frame_msg(&f, T_PING, sizeof(front), front);
+	switch (k) {
+	case BAD_MAGIC:
+	case BAD_PRE_MAGIC:
+		msg_frame_encode(&f, hdr);
+		hdr[0] ^= 0xff;
+		break;
+	case BAD_HDR_CRC:
+		msg_frame_encode(&f, hdr);
+		hdr[24] ^= 1;
+		break;
+	case BAD_FRONT_CRC:
+		f.front_crc ^= 1;
+		msg_frame_encode(&f, hdr);
+		break;
+	case BAD_DATA_CRC:
+		f.data_len = sizeof(data);
+		f.flags = MSG_FF_DATA_CRC;
+		f.data_crc = cairn_crc32c(0, data, sizeof(data)) ^ 1;
+		msg_frame_encode(&f, hdr);
+		break;
+	case BAD_LENGTH:
+		f.data_len = 1ull << 40;
+		msg_frame_encode(&f, hdr);
+		break;
+	case BAD_TRUNCATED:
+		msg_frame_encode(&f, hdr);
+		raw_write(fd, hdr, sizeof(hdr));
+		raw_write(fd, front, 5);
+		shutdown(fd, SHUT_WR);
+		return;
+	case BAD_TYPE:
+		f.type = 5;
+		msg_frame_encode(&f, hdr);
+		break;
+	case BAD_TAG:
+		f.tag = 99;
+		msg_frame_encode(&f, hdr);
+		break;
+	case BAD_SEQ_GAP:
+		f.seq = 5;
+		msg_frame_encode(&f, hdr);
+		break;
+	case BAD_PRE_MSG:
+		msg_frame_encode(&f, hdr);
+		break;
+	default:
+		fail();
+	}
+	raw_write(fd, hdr, sizeof(hdr));
+	raw_write(fd, front, sizeof(front));
+	if (f.data_len == sizeof(data))
+		raw_write(fd, data, sizeof(data));
+}
+
+static int count_lines(const char *path, const char *needle)
+{
+	char line[4096];
+	int n = 0;
+	FILE *fp = fopen(path, "r");
+
+	if (!fp)
+		return -1;
+	while (fgets(line, sizeof(line), fp))
+		if (strstr(line, needle))
+			n++;
+	fclose(fp);
+	return n;
+}
+
+static char g_logpath[64];
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (g_logpath[0])
+		unlink(g_logpath);
+	return 0;
+}
+
+static void test_malformed_frames(void **state)
+{
+	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_ECHO, "127.0.0.1:0", NULL);
+	struct ep *cli = ep_new(MSG_ENTITY_CLIENT, 5, EP_HOLD, NULL, NULL);
+	char logpath[] = "/tmp/test_msg_log.XXXXXX";
+	struct msgr_stats st;
+	struct msg_conn *good;
+	int lfd = mkstemp(logpath), expected_lines = 0;
+
+	(void)state;
+	assert_true(lfd >= 0);
+	close(lfd);
+	snprintf(g_logpath, sizeof(g_logpath), "%s", logpath);
+	assert_int_equal(log_init(logpath, LOG_WARN, "test_msg"), 0);
+	good = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSY);
+	for (int k = 0; k < BAD_KINDS; k++) {
+		struct msg_out o = { .type = T_PING, .tid = (uint64_t)k, .front = "x", .front_len = 1 };
+		int fd = raw_connect(msgr_addr(srv->m));
+
+		if (k != BAD_PRE_MAGIC && k != BAD_PRE_MSG)
+			raw_hello(fd);
+		send_bad(fd, (enum bad_kind)k);
+		assert_int_equal(raw_wait_closed(fd), 0);
+		close(fd);
+		expected_lines++;
+		msgr_get_stats(srv->m, &st);
+		assert_int_equal(st.bad_frames, (uint64_t)expected_lines);
+		/* the other connection keeps working */
+		assert_int_equal(msg_send(good, &o), 0);
+		assert_int_equal(ep_wait(cli, &cli->nrecv, (uint64_t)k + 1, 10), 0);
+	}
+	assert_true(msg_conn_is_open(good));
+	log_init(NULL, LOG_WARN, "test_msg");
+	/* exactly one line per bad frame (the seq gap says so in its own words) */
+	assert_int_equal(count_lines(logpath, "malformed frame") + count_lines(logpath, "sequence gap"),
+			 expected_lines);
+	assert_int_equal(count_lines(logpath, "WARN"), expected_lines);
+	unlink(logpath);
+	msg_conn_put(good);
+	ep_free(cli);
+	ep_free(srv);
+}
+
+/* ---- throttles ---- */
+
+static void test_dispatch_throttle(void **state)
+{
+	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_HOLD, "127.0.0.1:0",
+				"ms_dispatch_throttle_bytes", "1M", NULL);
+	struct ep *cli = ep_new(MSG_ENTITY_CLIENT, 5, EP_HOLD, NULL, NULL);
+	static uint8_t data[256 << 10];
+	struct iovec v = { data, sizeof(data) };
+	struct msgr_stats st;
+	struct msg_conn *c;
+	uint64_t held;
+
+	(void)state;
+	c = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSY);
+	for (int i = 0; i < 16; i++) {
+		struct msg_out o = { .type = T_DATA, .front = "12345678", .front_len = 8,
+				     .data = &v, .data_iovcnt = 1 };
+
+		assert_int_equal(msg_send(c, &o), 0);
+	}
+	assert_int_equal(ep_wait(srv, &srv->nrecv, 4, 10), 0);
+	sleep_ms(300);
+	pthread_mutex_lock(&srv->lock);
+	held = srv->nrecv;
+	pthread_mutex_unlock(&srv->lock);
+	assert_true(held >= 4 && held <= 5);
+	msgr_get_stats(srv->m, &st);
+	assert_true(st.throttle_stalls >= 1);
+	/* freeing (from this thread) lets the rest in */
+	for (int round = 0; round < 1000; round++) {
+		pthread_mutex_lock(&srv->lock);
+		for (int i = 0; i < srv->nheld; i++)
+			msg_free(srv->held[i]);
+		srv->nheld = 0;
+		held = srv->nrecv;
+		pthread_mutex_unlock(&srv->lock);
+		if (held == 16)
+			break;
+		sleep_ms(5);
+	}
+	assert_int_equal(held, 16);
+	msg_conn_put(c);
+	ep_free(cli);
+	ep_free(srv);
+}
+
+struct sender {
+	struct msg_conn *c;
+	int n;
+	atomic_int done;
+	uint8_t *data;
+	size_t len;
+};
+
+static void *sender_main(void *arg)
+{
+	struct sender *s = arg;
+	struct iovec v = { s->data, s->len };
+
+	for (int i = 0; i < s->n; i++) {
+		struct msg_out o = { .type = T_DATA, .front = "12345678", .front_len = 8,
+				     .data = &v, .data_iovcnt = 1 };
+
+		if (msg_send(s->c, &o))
+			break;
+		atomic_fetch_add(&s->done, 1);
+	}
+	return NULL;
+}
+
+/* msg_send from a non-loop thread blocks while more than ms_max_out_bytes are unwritten. */
+static void test_send_throttle(void **state)
+{
+	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_HOLD, "127.0.0.1:0",
+				"ms_dispatch_throttle_bytes", "1M", NULL);
+	struct ep *cli = ep_new(MSG_ENTITY_CLIENT, 5, EP_HOLD, NULL, "ms_max_out_bytes", "1M",
+				NULL);
+	struct sender s = { .n = 64, .len = 1 << 20 };
+	pthread_t th;
+	uint64_t got = 0;
+
+	(void)state;
+	s.data = calloc(1, s.len);
+	s.c = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSY);
+	atomic_init(&s.done, 0);
+	assert_int_equal(pthread_create(&th, NULL, sender_main, &s), 0);
+	sleep_ms(500);
+	/* server holds ~1 MiB, the sockets hold a few MiB, the queue at most ~1 MiB more */
+	assert_true(atomic_load(&s.done) < 40);
+	for (int round = 0; round < 2000 && got < 64; round++) {
+		pthread_mutex_lock(&srv->lock);
+		for (int i = 0; i < srv->nheld; i++)
+			msg_free(srv->held[i]);
+		srv->nheld = 0;
+		got = srv->nrecv;
+		pthread_mutex_unlock(&srv->lock);
+		sleep_ms(5);
+	}
+	pthread_join(th, NULL);
+	assert_int_equal(atomic_load(&s.done), 64);
+	assert_int_equal(got, 64);
+	msg_conn_put(s.c);
+	ep_free(cli);
+	ep_free(srv);
+	free(s.data);
+}
+
+/* ---- timeouts, close, reset, restart ---- */
+
+static void test_keepalive_idle(void **state)
+{
+	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_ECHO, "127.0.0.1:0", "ms_idle_timeout",
+				"0.3", "ms_keepalive_interval", "0", NULL);
+	struct ep *alive = ep_new(MSG_ENTITY_CLIENT, 1, EP_HOLD, NULL, "ms_keepalive_interval",
+				  "0.05", NULL);
+	struct ep *quiet = ep_new(MSG_ENTITY_CLIENT, 2, EP_HOLD, NULL, "ms_keepalive_interval",
+				  "0", NULL);
+	struct msg_conn *a, *q;
+	struct msg_out o = { .type = T_PING, .front = "x", .front_len = 1 };
+
+	(void)state;
+	a = msgr_connect(alive->m, msgr_addr(srv->m), MSG_LOSSY);
+	q = msgr_connect(quiet->m, msgr_addr(srv->m), MSG_LOSSY);
+	assert_int_equal(msg_send(a, &o), 0);
+	assert_int_equal(msg_send(q, &o), 0);
+	assert_int_equal(ep_wait(alive, &alive->nrecv, 1, 10), 0);
+	assert_int_equal(ep_wait(quiet, &quiet->nrecv, 1, 10), 0);
+	/* the server drops the quiet one after 0.3 s; the lossy client hears a reset */
+	assert_int_equal(ep_wait_int(quiet, &quiet->resets, 1, 5), 0);
+	assert_false(msg_conn_is_open(q));
+	assert_int_equal(msg_send(q, &o), -ECONNRESET);
+	sleep_ms(700);
+	assert_true(msg_conn_is_open(a));
+	assert_int_equal(alive->resets, 0);
+	assert_int_equal(msg_send(a, &o), 0);
+	assert_int_equal(ep_wait(alive, &alive->nrecv, 2, 10), 0);
+	msg_conn_put(a);
+	msg_conn_put(q);
+	ep_free(alive);
+	ep_free(quiet);
+	ep_free(srv);
+}
+
+static void count_release(void *arg)
+{
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+static void test_close_and_errors(void **state)
+{
+	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_ECHO, "127.0.0.1:0", NULL);
+	struct ep *cli = ep_new(MSG_ENTITY_CLIENT, 1, EP_HOLD, NULL, "ms_max_message_size", "4K",
+				NULL);
+	static uint8_t big[8192];
+	struct iovec v = { big, sizeof(big) };
+	atomic_int rel;
+	struct msg_out o = { .type = T_PING, .front = "x", .front_len = 1 };
+	struct msg_out ob = { .type = T_DATA, .front = "x", .front_len = 1, .data = &v,
+			      .data_iovcnt = 1, .release = count_release, .release_arg = &rel };
+	struct msg_conn *c, *dead;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	char addr[64];
+	int fd;
+
+	(void)state;
+	atomic_init(&rel, 0);
+	c = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSY);
+	assert_int_equal(msg_send(c, &ob), -EMSGSIZE);
+	assert_int_equal(atomic_load(&rel), 1); /* released also on failure */
+	o.type = 3;
+	assert_int_equal(msg_send(c, &o), -EINVAL); /* messenger-internal type range */
+	o.type = T_PING;
+	assert_int_equal(msg_send(c, &o), 0);
+	assert_int_equal(ep_wait(cli, &cli->nrecv, 1, 10), 0);
+	assert_int_equal(ep_wait_int(srv, &srv->accepts, 1, 5), 0);
+	msg_conn_close(c);
+	assert_int_equal(ep_wait_int(cli, &cli->resets, 1, 5), 0);
+	assert_int_equal(ep_wait_int(srv, &srv->resets, 1, 5), 0); /* CLOSE frame */
+	assert_int_equal(msg_send(c, &o), -ECONNRESET);
+	msg_conn_put(c);
+
+	/* refused: a port nobody listens on */
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(parse_addr("127.0.0.1:0", &sa), 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(sa.sin_port));
+	close(fd);
+	dead = msgr_connect(cli->m, addr, MSG_LOSSY);
+	assert_non_null(dead);
+	assert_int_equal(ep_wait_int(cli, &cli->resets, 2, 5), 0);
+	assert_false(msg_conn_is_open(dead));
+	msg_conn_put(dead);
+	assert_null(msgr_connect(cli->m, "not-an-address", MSG_LOSSY));
+	assert_int_equal(errno, EINVAL);
+	ep_free(cli);
+	ep_free(srv);
+}
+
+/* A lossless peer restarting (new nonce) ends the session on both kinds of side. */
+static void test_remote_reset(void **state)
+{
+	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_ORDER, "127.0.0.1:0",
+				"ms_reconnect_min", "0.01", NULL);
+	struct ep *cli = ep_new(MSG_ENTITY_OSD, 1, EP_HOLD, NULL, "ms_reconnect_min", "0.01",
+				"ms_reconnect_max", "0.05", NULL);
+	struct ep *cli2;
+	struct msg_conn *c, *c2;
+	char addr[64];
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "%s", msgr_addr(srv->m));
+	c = msgr_connect(cli->m, addr, MSG_LOSSLESS);
+	assert_ptr_equal(msgr_connect(cli->m, addr, MSG_LOSSLESS), c); /* shared */
+	msg_conn_put(c);
+	for (uint64_t i = 0; i < 10; i++)
+		assert_int_equal(send_seq(c, i), 0);
+	assert_int_equal(ep_wait(srv, &srv->nrecv, 10, 10), 0);
+
+	/* the server restarts on the same address */
+	ep_free(srv);
+	srv = ep_new(MSG_ENTITY_OSD, 0, EP_ORDER, addr, NULL);
+	assert_int_equal(ep_wait_int(cli, &cli->remote_resets, 1, 10), 0);
+	assert_int_equal(send_seq(c, 0), 0);
+	assert_int_equal(ep_wait(srv, &srv->nrecv, 1, 10), 0);
+	assert_int_equal(srv->order_errors, 0);
+
+	/* the client restarts (same entity, new nonce): the server ends the old session */
+	cli2 = ep_new(MSG_ENTITY_OSD, 1, EP_HOLD, NULL, NULL);
+	c2 = msgr_connect(cli2->m, addr, MSG_LOSSLESS);
+	srv->next_expect = 0;
+	assert_int_equal(send_seq(c2, 0), 0);
+	assert_int_equal(ep_wait(srv, &srv->nrecv, 2, 10), 0);
+	assert_int_equal(ep_wait_int(srv, &srv->remote_resets, 1, 10), 0);
+	assert_int_equal(srv->order_errors, 0);
+	msg_conn_put(c2);
+	msg_conn_put(c);
+	ep_free(cli2);
+	ep_free(cli);
+	ep_free(srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -411,10 +875,17 @@ int main(void)
 		cmocka_unit_test(test_million_in_order),
 		cmocka_unit_test(test_large_256m),
 		cmocka_unit_test(test_lossless_injected),
+		cmocka_unit_test(test_malformed_frames),
+		cmocka_unit_test(test_dispatch_throttle),
+		cmocka_unit_test(test_send_throttle),
+		cmocka_unit_test(test_keepalive_idle),
+		cmocka_unit_test(test_close_and_errors),
+		cmocka_unit_test(test_remote_reset),
 	};
 
-	log_init(NULL, LOG_WARN, "test_msg");
+	log_init(NULL, getenv("TEST_LOG_LEVEL") ? atoi(getenv("TEST_LOG_LEVEL")) : LOG_WARN,
+		 "test_msg");
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, group_teardown);
 }

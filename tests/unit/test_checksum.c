@@ -71,8 +71,9 @@ static void test_crc32c_matches_reference(void **state)
 	assert_int_equal(cairn_crc32c(0xabcdef01u, buf, 4096), crc32c_ref(0xabcdef01u, buf, 4096));
 	/* chaining: crc(a||b) == crc(crc(a), b) at every split point */
 	for (split = 0; split <= 1024; split += 7)
-		assert_int_equal(cairn_crc32c(cairn_crc32c(0, buf, split), buf + split, 1024 - split),
-				 cairn_crc32c(0, buf, 1024));
+		assert_int_equal(
+		    cairn_crc32c(cairn_crc32c(0, buf, split), buf + split, 1024 - split),
+		    cairn_crc32c(0, buf, 1024));
 	free(buf);
 }
 
@@ -103,9 +104,9 @@ static void test_xxh3_vectors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_crc32c_vectors),
-		cmocka_unit_test(test_crc32c_matches_reference),
-		cmocka_unit_test(test_xxh3_vectors),
+	    cmocka_unit_test(test_crc32c_vectors),
+	    cmocka_unit_test(test_crc32c_matches_reference),
+	    cmocka_unit_test(test_xxh3_vectors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

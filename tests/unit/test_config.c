@@ -196,9 +196,9 @@ static void test_keys_before_any_section_are_global(void **state)
 
 static void test_argv_overrides_and_compaction(void **state)
 {
-	char *argv[] = {"prog",	   "--mkfs",	     "--log_level", "3",   "pos1", "--mon-host",
-			"1.1.1.1:1", "--log-level=1", "--id",	    "0",   "-x",   "--",
-			"--log_level", "4",	     NULL};
+	char *argv[] = {"prog",	      "--mkfs",	   "--log_level",   "3",    "pos1",
+			"--mon-host", "1.1.1.1:1", "--log-level=1", "--id", "0",
+			"-x",	      "--",	   "--log_level",   "4",    NULL};
 	char *want[] = {"prog", "--mkfs", "pos1", "--id", "0", "-x", "--", "--log_level", "4"};
 	int argc = 14, i;
 	struct cairn_conf *c;
@@ -245,7 +245,7 @@ static void test_argv_bool(void **state)
 	if (!o)
 		skip();
 	snprintf(flag, sizeof(flag), "--%s", o->name);
-	{	/* bare flag at the end */
+	{ /* bare flag at the end */
 		char *av[] = {"p", flag, NULL};
 		int ac = 2;
 
@@ -254,7 +254,7 @@ static void test_argv_bool(void **state)
 		assert_int_equal(ac, 1);
 		conf_free(c);
 	}
-	{	/* explicit value */
+	{ /* explicit value */
 		char *av[] = {"p", flag, "off", "pos", NULL};
 		int ac = 4;
 
@@ -264,7 +264,7 @@ static void test_argv_bool(void **state)
 		assert_string_equal(av[1], "pos");
 		conf_free(c);
 	}
-	{	/* bare flag followed by a non-boolean: the flag is true, the word stays */
+	{ /* bare flag followed by a non-boolean: the flag is true, the word stays */
 		char *av[] = {"p", flag, "pos", NULL};
 		int ac = 3;
 
@@ -361,9 +361,9 @@ static void test_file_errors(void **state)
 			 -EINVAL);
 	assert_non_null(strstr(err, ":2: line too long"));
 	/* unreadable file */
-	assert_int_equal(conf_load(&c, "/nonexistent/cairn.conf", "osd", "0", NULL, NULL, err,
-				   sizeof(err)),
-			 -ENOENT);
+	assert_int_equal(
+	    conf_load(&c, "/nonexistent/cairn.conf", "osd", "0", NULL, NULL, err, sizeof(err)),
+	    -ENOENT);
 	assert_null(c);
 	assert_string_equal(err, "/nonexistent/cairn.conf: No such file or directory");
 	/* unknown entity type */
@@ -443,9 +443,9 @@ static void test_size_values(void **state)
 		static const struct {
 			const char *s;
 			int64_t v;
-		} cases[] = {{"4K", 4096},	     {"64k", 65536},	       {"1M", 1 << 20},
-			     {"2MiB", 2 << 20},	     {"16MB", 16 << 20},       {"1G", 1 << 30},
-			     {"2G", 2ll << 30},	     {"1T", 1ll << 40},	       {"4096", 4096}};
+		} cases[] = {{"4K", 4096},	{"64k", 65536},	    {"1M", 1 << 20},
+			     {"2MiB", 2 << 20}, {"16MB", 16 << 20}, {"1G", 1 << 30},
+			     {"2G", 2ll << 30}, {"1T", 1ll << 40},  {"4096", 4096}};
 		size_t i;
 
 		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -538,20 +538,20 @@ static void test_multiline_and_whitespace(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_table_is_sane),
-		cmocka_unit_test(test_defaults_roundtrip),
-		cmocka_unit_test(test_common_defaults),
-		cmocka_unit_test_teardown(test_precedence, teardown),
-		cmocka_unit_test_teardown(test_keys_before_any_section_are_global, teardown),
-		cmocka_unit_test_teardown(test_argv_overrides_and_compaction, teardown),
-		cmocka_unit_test(test_argv_bool),
-		cmocka_unit_test(test_argv_errors_leave_argv),
-		cmocka_unit_test_teardown(test_file_errors, teardown),
-		cmocka_unit_test(test_int_values),
-		cmocka_unit_test(test_size_values),
-		cmocka_unit_test(test_double_values),
-		cmocka_unit_test(test_bool_and_str_values),
-		cmocka_unit_test_teardown(test_multiline_and_whitespace, teardown),
+	    cmocka_unit_test(test_table_is_sane),
+	    cmocka_unit_test(test_defaults_roundtrip),
+	    cmocka_unit_test(test_common_defaults),
+	    cmocka_unit_test_teardown(test_precedence, teardown),
+	    cmocka_unit_test_teardown(test_keys_before_any_section_are_global, teardown),
+	    cmocka_unit_test_teardown(test_argv_overrides_and_compaction, teardown),
+	    cmocka_unit_test(test_argv_bool),
+	    cmocka_unit_test(test_argv_errors_leave_argv),
+	    cmocka_unit_test_teardown(test_file_errors, teardown),
+	    cmocka_unit_test(test_int_values),
+	    cmocka_unit_test(test_size_values),
+	    cmocka_unit_test(test_double_values),
+	    cmocka_unit_test(test_bool_and_str_values),
+	    cmocka_unit_test_teardown(test_multiline_and_whitespace, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,8 @@ static void test_cbuf_basics(void **state)
 	cbuf_init(&b);
 	assert_null(b.data);
 	assert_int_equal(b.len, 0);
+	assert_non_null(cbuf_append(&b, 0)); /* a zero-length append is not a failure */
+	assert_int_equal(b.len, 0);
 	assert_int_equal(cbuf_reserve(&b, 10), 0);
 	assert_true(b.cap >= 10);
 	for (i = 0; i < 10000; i++)
@@ -78,9 +80,22 @@ static void test_little_endian_layout(void **state)
 
 static void test_roundtrip_integers(void **state)
 {
-	static const uint64_t vals[] = {0, 1, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0xffff, 0x10000,
-					0x7fffffff, 0x80000000u, 0xffffffffu, 0x100000000ull,
-					0x7fffffffffffffffull, 0x8000000000000000ull, UINT64_MAX};
+	static const uint64_t vals[] = {0,
+					1,
+					0x7f,
+					0x80,
+					0xff,
+					0x100,
+					0x7fff,
+					0xffff,
+					0x10000,
+					0x7fffffff,
+					0x80000000u,
+					0xffffffffu,
+					0x100000000ull,
+					0x7fffffffffffffffull,
+					0x8000000000000000ull,
+					UINT64_MAX};
 	struct cbuf b;
 	struct cdec d;
 	size_t i;
@@ -489,19 +504,19 @@ static void test_truncation_exhaustive(void **state)
 {
 	static const uint8_t blob[40] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
 	struct composite in = {
-		.u8 = 0xab,
-		.u16 = 0xcdef,
-		.u32 = 0x12345678,
-		.u64 = 0x9abcdef012345678ull,
-		.i32 = -5,
-		.i64 = -6,
-		.s = "a string",
-		.raw = {9, 8, 7, 6, 5},
-		.nitems = 3,
-		.items = {{1, "one", 11}, {2, "two", 22}, {3, "three", 33}},
-		.blob = blob,
-		.bloblen = sizeof(blob),
-		.dup = "duplicated",
+	    .u8 = 0xab,
+	    .u16 = 0xcdef,
+	    .u32 = 0x12345678,
+	    .u64 = 0x9abcdef012345678ull,
+	    .i32 = -5,
+	    .i64 = -6,
+	    .s = "a string",
+	    .raw = {9, 8, 7, 6, 5},
+	    .nitems = 3,
+	    .items = {{1, "one", 11}, {2, "two", 22}, {3, "three", 33}},
+	    .blob = blob,
+	    .bloblen = sizeof(blob),
+	    .dup = "duplicated",
 	};
 	struct composite out;
 	struct cbuf b;
@@ -569,17 +584,17 @@ static void test_enc_finish_after_error(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cbuf_basics),
-		cmocka_unit_test(test_little_endian_layout),
-		cmocka_unit_test(test_roundtrip_integers),
-		cmocka_unit_test(test_bytes_and_strings),
-		cmocka_unit_test(test_string_limits),
-		cmocka_unit_test(test_sticky_errors),
-		cmocka_unit_test(test_dec_need),
-		cmocka_unit_test(test_envelope_versions),
-		cmocka_unit_test(test_envelope_refusals),
-		cmocka_unit_test(test_truncation_exhaustive),
-		cmocka_unit_test(test_enc_finish_after_error),
+	    cmocka_unit_test(test_cbuf_basics),
+	    cmocka_unit_test(test_little_endian_layout),
+	    cmocka_unit_test(test_roundtrip_integers),
+	    cmocka_unit_test(test_bytes_and_strings),
+	    cmocka_unit_test(test_string_limits),
+	    cmocka_unit_test(test_sticky_errors),
+	    cmocka_unit_test(test_dec_need),
+	    cmocka_unit_test(test_envelope_versions),
+	    cmocka_unit_test(test_envelope_refusals),
+	    cmocka_unit_test(test_truncation_exhaustive),
+	    cmocka_unit_test(test_enc_finish_after_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,11 +98,12 @@ static void test_format_and_levels(void **state)
 
 	buf = slurp(&lines);
 	assert_int_equal(lines, 5);
-	assert_int_equal(regcomp(&re,
-				 "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z "
-				 "osd\\.3 (ERR|WARN|INFO|DEBUG|TRACE) [a-z-]+: .*$",
-				 REG_EXTENDED | REG_NOSUB),
-			 0);
+	assert_int_equal(
+	    regcomp(&re,
+		    "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z "
+		    "osd\\.3 (ERR|WARN|INFO|DEBUG|TRACE) [a-z-]+: .*$",
+		    REG_EXTENDED | REG_NOSUB),
+	    0);
 	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
 		if (regexec(&re, line, 0, NULL, 0))
 			fail_msg("bad log line '%s'", line);
@@ -139,7 +140,7 @@ static void test_long_line_truncated(void **state)
 	free(big);
 }
 
-#define THREADS 4
+#define THREADS	   4
 #define PER_THREAD 2000
 static void *writer(void *arg)
 {
@@ -198,6 +199,28 @@ static void test_init_failure_keeps_old_target(void **state)
 	free(buf);
 }
 
+static void test_reopen_after_rotation(void **state)
+{
+	char rotated[80], *buf;
+	int lines;
+
+	(void)state;
+	snprintf(rotated, sizeof(rotated), "%s.1", path);
+	assert_int_equal(log_init(path, LOG_INFO, "osd.0"), 0);
+	CLOG_INFO("osd", "before");
+	assert_int_equal(rename(path, rotated), 0);
+	CLOG_INFO("osd", "still old");
+	assert_int_equal(log_reopen(), 0);
+	CLOG_INFO("osd", "after");
+	buf = slurp(&lines);
+	assert_int_equal(lines, 1);
+	assert_non_null(strstr(buf, "osd: after\n"));
+	free(buf);
+	unlink(rotated);
+	log_close();
+	assert_int_equal(log_reopen(), 0); /* stderr: nothing to do */
+}
+
 static void test_init_from_conf(void **state)
 {
 	struct cairn_conf *c = conf_defaults();
@@ -223,11 +246,12 @@ static void test_init_from_conf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_format_and_levels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_long_line_truncated, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_lines_are_whole, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_failure_keeps_old_target, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_from_conf, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_format_and_levels, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_long_line_truncated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_lines_are_whole, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_init_failure_keeps_old_target, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_after_rotation, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_init_from_conf, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,28 +37,28 @@ static void test_parse_int64(void **state)
 		int rc;
 		int64_t v;
 	} cases[] = {
-		{"0", 0, 0},
-		{"42", 0, 42},
-		{"-42", 0, -42},
-		{"+7", 0, 7},
-		{" 12 ", 0, 12},
-		{"010", 0, 10},
-		{"0x10", 0, 16},
-		{"0XfF", 0, 255},
-		{"-0x10", 0, -16},
-		{"9223372036854775807", 0, INT64_MAX},
-		{"-9223372036854775808", 0, INT64_MIN},
-		{"9223372036854775808", -ERANGE, 0},
-		{"-9223372036854775809", -ERANGE, 0},
-		{"", -EINVAL, 0},
-		{"   ", -EINVAL, 0},
-		{"-", -EINVAL, 0},
-		{"0x", -EINVAL, 0},
-		{"12a", -EINVAL, 0},
-		{"1 2", -EINVAL, 0},
-		{"1.0", -EINVAL, 0},
-		{"abc", -EINVAL, 0},
-		{"--1", -EINVAL, 0},
+	    {"0", 0, 0},
+	    {"42", 0, 42},
+	    {"-42", 0, -42},
+	    {"+7", 0, 7},
+	    {" 12 ", 0, 12},
+	    {"010", 0, 10},
+	    {"0x10", 0, 16},
+	    {"0XfF", 0, 255},
+	    {"-0x10", 0, -16},
+	    {"9223372036854775807", 0, INT64_MAX},
+	    {"-9223372036854775808", 0, INT64_MIN},
+	    {"9223372036854775808", -ERANGE, 0},
+	    {"-9223372036854775809", -ERANGE, 0},
+	    {"", -EINVAL, 0},
+	    {"   ", -EINVAL, 0},
+	    {"-", -EINVAL, 0},
+	    {"0x", -EINVAL, 0},
+	    {"12a", -EINVAL, 0},
+	    {"1 2", -EINVAL, 0},
+	    {"1.0", -EINVAL, 0},
+	    {"abc", -EINVAL, 0},
+	    {"--1", -EINVAL, 0},
 	};
 	size_t i;
 	int64_t v;
@@ -83,32 +83,32 @@ static void test_parse_size(void **state)
 		int rc;
 		uint64_t v;
 	} cases[] = {
-		{"0", 0, 0},
-		{"4096", 0, 4096},
-		{"1K", 0, 1024},
-		{"1k", 0, 1024},
-		{"64KiB", 0, 65536},
-		{"64KB", 0, 65536},
-		{"64kb", 0, 65536},
-		{"3M", 0, 3ull << 20},
-		{"2G", 0, 2ull << 30},
-		{"5T", 0, 5ull << 40},
-		{"100B", 0, 100},
-		{" 8M ", 0, 8ull << 20},
-		{"18446744073709551615", 0, UINT64_MAX},
-		{"16777215T", 0, 16777215ull << 40},
-		{"16777216T", -ERANGE, 0},
-		{"18446744073709551616", -ERANGE, 0},
-		{"", -EINVAL, 0},
-		{"K", -EINVAL, 0},
-		{"-1", -EINVAL, 0},
-		{"-1K", -EINVAL, 0},
-		{"+1", -EINVAL, 0},
-		{"1X", -EINVAL, 0},
-		{"1KK", -EINVAL, 0},
-		{"1 K", -EINVAL, 0},
-		{"1.5M", -EINVAL, 0},
-		{"0x10", -EINVAL, 0},
+	    {"0", 0, 0},
+	    {"4096", 0, 4096},
+	    {"1K", 0, 1024},
+	    {"1k", 0, 1024},
+	    {"64KiB", 0, 65536},
+	    {"64KB", 0, 65536},
+	    {"64kb", 0, 65536},
+	    {"3M", 0, 3ull << 20},
+	    {"2G", 0, 2ull << 30},
+	    {"5T", 0, 5ull << 40},
+	    {"100B", 0, 100},
+	    {" 8M ", 0, 8ull << 20},
+	    {"18446744073709551615", 0, UINT64_MAX},
+	    {"16777215T", 0, 16777215ull << 40},
+	    {"16777216T", -ERANGE, 0},
+	    {"18446744073709551616", -ERANGE, 0},
+	    {"", -EINVAL, 0},
+	    {"K", -EINVAL, 0},
+	    {"-1", -EINVAL, 0},
+	    {"-1K", -EINVAL, 0},
+	    {"+1", -EINVAL, 0},
+	    {"1X", -EINVAL, 0},
+	    {"1KK", -EINVAL, 0},
+	    {"1 K", -EINVAL, 0},
+	    {"1.5M", -EINVAL, 0},
+	    {"0x10", -EINVAL, 0},
 	};
 	size_t i;
 	uint64_t v;
@@ -128,11 +128,21 @@ static void test_parse_size(void **state)
 
 static void test_parse_addr(void **state)
 {
-	static const char *const bad[] = {"",		"127.0.0.1",	"127.0.0.1:",
-					  ":80",	"127.0.0.1:65536", "127.0.0.1:-1",
-					  "127.0.0.1:x", "1.2.3:80",	"localhost:80",
-					  "1.2.3.4:80x", "1.2.3.4.5:80", "::1:80",
-					  "[::1]:80",	"1.2.3.4: 80", "255.255.255.256:1"};
+	static const char *const bad[] = {"",
+					  "127.0.0.1",
+					  "127.0.0.1:",
+					  ":80",
+					  "127.0.0.1:65536",
+					  "127.0.0.1:-1",
+					  "127.0.0.1:x",
+					  "1.2.3:80",
+					  "localhost:80",
+					  "1.2.3.4:80x",
+					  "1.2.3.4.5:80",
+					  "::1:80",
+					  "[::1]:80",
+					  "1.2.3.4: 80",
+					  "255.255.255.256:1"};
 	struct sockaddr_in a;
 	char ip[INET_ADDRSTRLEN];
 	size_t i;
@@ -191,7 +201,8 @@ static void test_rand(void **state)
 
 	(void)state;
 	for (i = 0; i < 4; i++)
-		assert_int_equal(pthread_create(&th[i], NULL, rand_thread, vals + i * PER_THREAD), 0);
+		assert_int_equal(pthread_create(&th[i], NULL, rand_thread, vals + i * PER_THREAD),
+				 0);
 	for (i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
 	/* threads must not share a sequence: no duplicates over 4000 draws */
@@ -209,9 +220,9 @@ static void test_rand(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_clocks_and_sleep), cmocka_unit_test(test_parse_int64),
-		cmocka_unit_test(test_parse_size),	 cmocka_unit_test(test_parse_addr),
-		cmocka_unit_test(test_strerror),	 cmocka_unit_test(test_rand),
+	    cmocka_unit_test(test_clocks_and_sleep), cmocka_unit_test(test_parse_int64),
+	    cmocka_unit_test(test_parse_size),	     cmocka_unit_test(test_parse_addr),
+	    cmocka_unit_test(test_strerror),	     cmocka_unit_test(test_rand),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

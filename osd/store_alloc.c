@@ -1,0 +1,93 @@
+/*
+ * store_alloc — which slots of the data file are in use: an in-memory bitmap, rebuilt at
+ * open from the "E" keys (store_int.h explains why that is crash-safe). Allocation is
+ * next-fit from the last slot handed out, so a large write gets contiguous slots and goes
+ * out in one pwrite. The file only grows; freed slots are reused.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "osd/store_int.h"
+
+static int grow_locked(struct store *s, uint64_t need)
+{
+	uint64_t cap = s->slot_cap ? s->slot_cap : 4096, *nb;
+
+	while (cap <= need)
+		cap *= 2;
+	nb = realloc(s->slot_bits, cap / 8);
+	if (!nb)
+		return -ENOMEM;
+	memset((uint8_t *)nb + s->slot_cap / 8, 0, (cap - s->slot_cap) / 8);
+	s->slot_bits = nb;
+	s->slot_cap = cap;
+	return 0;
+}
+
+int store_alloc_mark(struct store *s, uint64_t slot)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&s->alloc_lock);
+	if (slot >= s->slot_cap)
+		rc = grow_locked(s, slot);
+	if (!rc && !(s->slot_bits[slot / 64] & (1ull << (slot % 64)))) {
+		s->slot_bits[slot / 64] |= 1ull << (slot % 64);
+		s->slots_used++;
+		if (slot + 1 > s->slot_hint)
+			s->slot_hint = slot + 1;
+	}
+	pthread_mutex_unlock(&s->alloc_lock);
+	return rc;
+}
+
+int store_alloc_get(struct store *s, uint64_t *slot)
+{
+	uint64_t words, w, i;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->alloc_lock);
+	words = s->slot_cap / 64;
+	/* next-fit: from the hint to the end, then from the start */
+	for (i = 0; i <= words && words; i++) {
+		w = (s->slot_hint / 64 + i) % words;
+		uint64_t free_bits = ~s->slot_bits[w];
+
+		if (i == 0)
+			free_bits &= ~0ull << (s->slot_hint % 64);
+		if (free_bits) {
+			*slot = w * 64 + (uint64_t)__builtin_ctzll(free_bits);
+			goto found;
+		}
+	}
+	/* everything in use (or nothing yet): grow */
+	*slot = s->slot_cap;
+	rc = grow_locked(s, *slot);
+	if (rc)
+		goto out;
+found:
+	s->slot_bits[*slot / 64] |= 1ull << (*slot % 64);
+	s->slots_used++;
+	s->slot_hint = *slot + 1;
+out:
+	pthread_mutex_unlock(&s->alloc_lock);
+	return rc;
+}
+
+void store_alloc_put(struct store *s, uint64_t slot)
+{
+	pthread_mutex_lock(&s->alloc_lock);
+	if (slot < s->slot_cap && (s->slot_bits[slot / 64] & (1ull << (slot % 64)))) {
+		s->slot_bits[slot / 64] &= ~(1ull << (slot % 64));
+		s->slots_used--;
+	}
+	pthread_mutex_unlock(&s->alloc_lock);
+}
+
+void store_alloc_free_all(struct store *s)
+{
+	free(s->slot_bits);
+	s->slot_bits = NULL;
+	s->slot_cap = s->slots_used = s->slot_hint = 0;
+}

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# tools/bench-vs-ceph.sh BUILD — `make bench-vs-ceph`: the same workloads on cairn and on a
+# local Ceph (../shared/peers/ceph-local.sh) in one run, one after the other, and the ratios.
+#
+#   cluster   3 OSDs, one pool of 32 PGs, size 3 (both systems), all on 127.0.0.1
+#   4m-write  4 MiB objects, 16 in flight, kept for the reads     (target: cairn >= 2x MB/s)
+#   4m-seq / 4m-rand  reads of them, 16 in flight
+#   4k-write  4 KiB objects, 16 in flight, kept                   (target: cairn >= 3x IOPS)
+#   4k-rand   random 4 KiB reads of them, 16 in flight            (target: cairn >= 3x IOPS)
+# Reads start with the page cache dropped (when permitted), as ceph-local.sh does.
+#
+# Environment: BENCH_SECONDS (default 20) per phase; BENCH_OUT (results directory, default
+# /tmp/cairn-bench-vs-ceph-DATE); CEPH_PEER_* are passed to ceph-local.sh. Without Ceph
+# (command -v ceph-osd fails) only cairn runs and the script says how to install Ceph.
+set -euo pipefail
+BUILD=${1:-build}
+BIN=$(cd "$BUILD/bin" && pwd)
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SECS=${BENCH_SECONDS:-20}
+OUT=${BENCH_OUT:-/tmp/cairn-bench-vs-ceph-$(date +%Y%m%d-%H%M%S)}
+PEER=${CEPH_PEER_SCRIPT:-$ROOT/../shared/peers/ceph-local.sh}
+mkdir -p "$OUT"
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+
+CDIR=$(mktemp -d /tmp/cairn-bvc.XXXXXX)
+CEPH_UP=0
+cleanup() {
+    "$BIN/cairn-up" stop --dir "$CDIR" >/dev/null 2>&1 || true
+    rm -rf "$CDIR"
+    if [ $CEPH_UP = 1 ]; then "$PEER" down >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
+
+# ---- cairn
+log "cairn: starting 3 OSDs, pool bench (32 PGs, size 3)"
+"$BIN/cairn-up" start --dir "$CDIR" --osds 3 --pool bench:32:3 > "$OUT/cairn-up.txt" 2>&1 ||
+    { tail -n 30 "$OUT/cairn-up.txt" >&2; exit 1; }
+CONF=$CDIR/cairn.conf
+cb() { local name=$1; shift
+       log "cairn: $name"
+       "$BIN/cairn-bench" -c "$CONF" -p bench "$SECS" "$@" > "$OUT/cairn-$name.txt" 2>&1 ||
+           log "cairn: $name exited non-zero (see $OUT/cairn-$name.txt)"; }
+cb 4m-write write -t 16 -b 4M --no-cleanup --run-name bvc4m
+drop_caches; cb 4m-seq seq -t 16 --run-name bvc4m
+drop_caches; cb 4m-rand rand -t 16 --run-name bvc4m
+"$BIN/cairn-bench" -c "$CONF" -p bench cleanup --run-name bvc4m > /dev/null 2>&1 || true
+cb 4k-write write -t 16 -b 4K --no-cleanup --run-name bvc4k
+drop_caches; cb 4k-rand rand -t 16 --run-name bvc4k
+"$BIN/cairn-bench" -c "$CONF" -p bench cleanup --run-name bvc4k > /dev/null 2>&1 || true
+"$BIN/cairn-up" stop --dir "$CDIR" > /dev/null 2>&1 || true
+
+# "bw iops lat" of a cairn-bench output file
+cairn_nums() {
+    grep '^summary:' "$1" | tail -n1 | tr ' ' '\n' |
+        awk -F= '$1=="bw_MBps"{b=$2} $1=="iops"{i=$2} $1=="lat_avg_ms"{l=$2}
+                 END{printf "%s %s %s\n", b+0, i+0, l+0}'
+}
+
+# ---- Ceph
+HAVE_CEPH=0
+if command -v ceph-osd > /dev/null 2>&1 && [ -x "$PEER" ]; then
+    HAVE_CEPH=1
+    export CEPH_PEER_RESULTS=$OUT/ceph
+    log "ceph: up (3 OSDs, pool bench 32 PGs size 3)"
+    CEPH_UP=1
+    "$PEER" up 3 > "$OUT/ceph-up.txt" 2>&1 || { tail -n 30 "$OUT/ceph-up.txt" >&2; exit 1; }
+    log "ceph: rados bench, ${SECS}s per phase"
+    "$PEER" bench "$SECS" > "$OUT/ceph-bench.txt" 2>&1 || { tail -n 30 "$OUT/ceph-bench.txt" >&2; exit 1; }
+    "$PEER" down > /dev/null 2>&1 || true
+    CEPH_UP=0
+    CEPH_SUMMARY=$(ls -d "$OUT"/ceph/bench-*/summary.txt | tail -n1)
+else
+    log "ceph-osd is not installed (or $PEER is missing): cairn numbers only."
+    log "install Ceph with: apt-get install -y ceph ceph-mon ceph-osd ceph-mgr ceph-base ceph-common"
+fi
+
+ceph_nums() { awk -v w="$1" '$1 == w { printf "%s %s %s\n", $2, $3, $4 }' "$CEPH_SUMMARY"; }
+
+{
+    echo "# bench-vs-ceph $(date -u '+%F %T UTC'); ${SECS}s per phase, 16 in flight, 3 OSDs, size 3"
+    echo "# MB/s = MiB/s (2^20) for both; ratio = cairn / ceph (MB/s for 4m-*, IOPS for 4k-*)"
+    printf '%-10s %10s %8s %9s | %10s %8s %9s | %7s %s\n' workload cairn_MBps iops lat_ms \
+        ceph_MBps iops lat_ms ratio target
+    for w in 4m-write 4m-seq 4m-rand 4k-write 4k-rand; do
+        read -r cb ci cl < <(cairn_nums "$OUT/cairn-$w.txt")
+        if [ $HAVE_CEPH = 1 ]; then
+            read -r eb ei el < <(ceph_nums "$w")
+        else
+            eb=- ei=- el=-
+        fi
+        ratio=- target=
+        case $w in
+            4m-write) target=">=2x"; [ $HAVE_CEPH = 1 ] && ratio=$(echo "scale=2; $cb / $eb" | bc) ;;
+            4k-write|4k-rand) target=">=3x"; [ $HAVE_CEPH = 1 ] && ratio=$(echo "scale=2; $ci / $ei" | bc) ;;
+            *) [ $HAVE_CEPH = 1 ] && ratio=$(echo "scale=2; $cb / $eb" | bc) ;;
+        esac
+        printf '%-10s %10s %8s %9s | %10s %8s %9s | %7s %s\n' "$w" "$cb" "$ci" "$cl" "$eb" \
+            "$ei" "$el" "$ratio" "$target"
+    done
+} | tee "$OUT/summary.txt"
+log "raw outputs in $OUT"
