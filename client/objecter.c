@@ -6,7 +6,7 @@
  * connection, and the messenger thread that would drain it may be waiting for o->lock in
  * a reply). Instead every send goes through the send queue: whoever queues an op calls
  * flush_sends(), and one thread at a time (o->flushing) pops ops, prepares them under the
- * lock (target, session, encoded front in a thread-local buffer) and sends them unlocked.
+ * lock (target, session, encoded front in the flusher's buffer) and sends them unlocked.
  *
  * Completion: op->pending counts 1 for "not yet ended" plus 1 per send the messenger has not
  * released. Ending an op (end_op_locked) drops the first; each release drops one; whoever
@@ -88,7 +88,6 @@ struct objecter {
 };
 
 static __thread int in_callback;
-static __thread struct cbuf tls_front;
 
 bool objecter_in_callback(void) { return in_callback > 0; }
 
@@ -321,11 +320,11 @@ static int calc_target_locked(struct objecter *o, struct objecter_op *op, int *o
 
 /*
  * Prepares one queued op for sending (under the lock): target, session, connection, encoded
- * front in tls_front. Returns the connection (a new ref) to send on, or NULL when the op does
+ * front in *front. Returns the connection (a new ref) to send on, or NULL when the op does
  * not go out now (it waits, or it ended: then *deliver_it says whether to deliver it).
  */
 static struct msg_conn *prepare_send_locked(struct objecter *o, struct objecter_op *op,
-					    bool *deliver_it)
+					    struct cbuf *front, bool *deliver_it)
 {
 	const struct osd_info *oi;
 	struct osd_session *s;
@@ -373,10 +372,10 @@ static struct msg_conn *prepare_send_locked(struct objecter *o, struct objecter_
 	o->stats.sends++;
 	op->attempts++;
 	op->state = OP_SENT;
-	cbuf_reset(&tls_front);
-	osd_op_req_encode(&tls_front, &op->req);
-	if (tls_front.err) {
-		*deliver_it = end_op_locked(o, op, tls_front.err);
+	cbuf_reset(front);
+	osd_op_req_encode(front, &op->req);
+	if (front->err) {
+		*deliver_it = end_op_locked(o, op, front->err);
 		return NULL;
 	}
 	__atomic_add_fetch(&op->pending, 1, __ATOMIC_ACQ_REL);
@@ -385,11 +384,14 @@ static struct msg_conn *prepare_send_locked(struct objecter *o, struct objecter_
 
 static void flush_sends(struct objecter *o)
 {
+	struct cbuf front;
+
 	pthread_mutex_lock(&o->lock);
-	if (o->flushing) {
+	if (o->flushing || !o->sq_head) {
 		pthread_mutex_unlock(&o->lock);
 		return;
 	}
+	cbuf_init(&front);
 	o->flushing = true;
 	for (;;) {
 		struct objecter_op *op = o->sq_head;
@@ -407,7 +409,7 @@ static void flush_sends(struct objecter *o)
 		op->qnext = NULL;
 		if (op->state != OP_QUEUED)
 			continue; /* ended (or re-targeted) meanwhile */
-		c = prepare_send_locked(o, op, &dl);
+		c = prepare_send_locked(o, op, &front, &dl);
 		if (!c) {
 			if (dl) {
 				pthread_mutex_unlock(&o->lock);
@@ -419,8 +421,8 @@ static void flush_sends(struct objecter *o)
 		memset(&out, 0, sizeof(out));
 		out.type = MSG_OSD_OP;
 		out.tid = op->tid;
-		out.front = tls_front.data;
-		out.front_len = (uint32_t)tls_front.len;
+		out.front = front.data;
+		out.front_len = (uint32_t)front.len;
 		out.data = op->iovcnt ? op->iov : NULL;
 		out.data_iovcnt = op->iovcnt;
 		out.release = send_release;
@@ -445,6 +447,7 @@ static void flush_sends(struct objecter *o)
 	}
 	o->flushing = false;
 	pthread_mutex_unlock(&o->lock);
+	cbuf_free(&front);
 }
 
 /* ---- public entry points ---------------------------------------------------------------- */

@@ -271,6 +271,9 @@ static void table_init(void)
 			table_bug(o->info.name, why);
 		defaults.v[i] = v;
 	}
+	/* Ceph-style files indent their keys; with inih's Python-style multi-line values an
+	 * indented "name = value" would silently become part of the previous value. */
+	ini_allow_multiline = false;
 	qsort(sorted, NOPTS, sizeof(sorted[0]), cmp_sorted);
 	for (i = 1; i < NOPTS; i++)
 		if (!strcmp(table[sorted[i]].info.name, table[sorted[i - 1]].info.name))

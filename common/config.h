@@ -7,9 +7,11 @@
  * (mon/osd/mds/client), [TYPE.ID]; then "--name value" (or --name=value) arguments override.
  * Within one level the last assignment wins. Sections of other entities ([osd.4] when loading
  * osd.3) are validated but not applied. Option names may be written with '-' or ' ' for '_'
- * ("log-level", "mon host"). Unknown options, unknown sections and bad values are errors
- * naming the file, line and option. docs/config.md is generated from the table
- * (cairn-config --doc) and a test checks they agree.
+ * ("log-level", "mon host"). Keys may be indented; a value is one line; lines starting with
+ * ';' or '#' are comments, as is " ;..." after a value; a line holds at most 197 characters.
+ * Keys before any section belong to [global]. Unknown options, unknown sections and bad
+ * values are errors naming the file, line and option. docs/config.md is generated from the
+ * table (cairn-config --doc) and a test checks they agree.
  *
  * Values: INT and SIZE are int64 (SIZE accepts K/M/G/T suffixes, powers of 1024, never
  * negative); DOUBLE is finite; BOOL accepts true/false, yes/no, on/off, 1/0; STR is copied.

@@ -62,6 +62,7 @@ struct monc {
 	uint64_t next_tid;
 	struct monc_cmd *cmds;
 	bool stop;
+	bool joined;              /* monc_shutdown ran */
 	pthread_t thread;
 };
 
@@ -108,6 +109,10 @@ static struct msg_conn *ensure_conn(struct monc *mc)
 	struct msg_conn *c, *old = NULL;
 
 	pthread_mutex_lock(&mc->lock);
+	if (mc->stop) {
+		pthread_mutex_unlock(&mc->lock);
+		return NULL;
+	}
 	if (mc->conn && msg_conn_is_open(mc->conn) && !mc->reconnect_now) {
 		c = msg_conn_get(mc->conn);
 		pthread_mutex_unlock(&mc->lock);
@@ -265,14 +270,17 @@ struct monc *monc_create(const struct monc_opts *o)
 	return mc;
 }
 
-void monc_destroy(struct monc *mc)
+void monc_shutdown(struct monc *mc)
 {
 	struct msg_conn *c;
+	bool joined;
 
 	if (!mc)
 		return;
 	pthread_mutex_lock(&mc->lock);
 	mc->stop = true;
+	joined = mc->joined;
+	mc->joined = true;
 	for (struct monc_cmd *k = mc->cmds; k; k = k->next)
 		if (!k->done) {
 			k->done = true;
@@ -280,6 +288,8 @@ void monc_destroy(struct monc *mc)
 		}
 	pthread_cond_broadcast(&mc->cond);
 	pthread_mutex_unlock(&mc->lock);
+	if (joined)
+		return;
 	pthread_join(mc->thread, NULL);
 	/* waiters in monc_command unlink their own cmds; give them the lock to do so */
 	for (;;) {
@@ -299,6 +309,13 @@ void monc_destroy(struct monc *mc)
 		msg_conn_close(c);
 		msg_conn_put(c);
 	}
+}
+
+void monc_destroy(struct monc *mc)
+{
+	if (!mc)
+		return;
+	monc_shutdown(mc);
 	pthread_mutex_lock(&mc->apply_lock); /* wait out a map being applied */
 	pthread_mutex_unlock(&mc->apply_lock);
 	osdmap_put(mc->map);
@@ -440,6 +457,17 @@ static void handle_command_reply(struct monc *mc, struct msg *msg)
 
 int monc_handle(struct monc *mc, struct msg_conn *c, struct msg *m)
 {
+	bool stopped;
+
+	if (m->type != MSG_MON_OSDMAP && m->type != MSG_MON_COMMAND_REPLY)
+		return 0;
+	pthread_mutex_lock(&mc->lock);
+	stopped = mc->stop;
+	pthread_mutex_unlock(&mc->lock);
+	if (stopped) {
+		msg_free(m);
+		return 1;
+	}
 	switch (m->type) {
 	case MSG_MON_OSDMAP:
 		handle_osdmap(mc, c, m);

@@ -48,7 +48,14 @@ struct monc_opts {
 
 /* NULL with errno set (EINVAL: no mon address). Starts the tick thread. */
 struct monc *monc_create(const struct monc_opts *o);
-/* Stops the tick thread, fails pending commands with -ESHUTDOWN, drops the connection. */
+/*
+ * Teardown, in this order:  monc_shutdown(mc); msgr_destroy(msgr); monc_destroy(mc);
+ * monc_shutdown stops the tick thread, fails pending commands with -ESHUTDOWN and closes the
+ * mon connection; afterwards monc_handle() still accepts (and drops) monitor messages, so a
+ * message the messenger dispatches late is harmless. monc_destroy frees everything (it runs
+ * monc_shutdown itself if needed; then nothing may route messages to mc any more).
+ */
+void monc_shutdown(struct monc *mc);
 void monc_destroy(struct monc *mc);
 
 /* 1 if m was a monitor message (monc took it and freed it), 0 otherwise. */

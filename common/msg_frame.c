@@ -95,6 +95,10 @@ int msg_frame_decode(const uint8_t in[MSG_FRAME_HDR_LEN], uint64_t max_msg, stru
 	t.ack_seq = get64(in + 40);
 	t.front_crc = get32(in + 48);
 	t.data_crc = get32(in + 52);
+	if (get16(in + 10) || get32(in + 56)) {
+		*why = "nonzero reserved field";
+		return -EPROTO;
+	}
 	if (t.flags & ~MSG_FF_KNOWN) {
 		*why = "unknown frame flags";
 		return -EPROTO;

@@ -967,7 +967,9 @@ static int cmd_pool_create(struct cmd_ctx *x)
 		x->json = epoch_json(x);
 		return 0;
 	}
-	if (parse_int64(x->args[1], &pg_num) || pg_num < 1 || pg_num > maxpg)
+	if (parse_int64(x->args[1], &pg_num))
+		return fail(x, -EINVAL, "pg_num '%s' is not a number", x->args[1]);
+	if (pg_num < 1 || pg_num > maxpg)
 		return fail(x, -ERANGE, "pg_num '%s' out of range [1, %lld]", x->args[1],
 			    (long long)maxpg);
 	for (int i = 2; i < x->nargs; i++) {
@@ -1037,15 +1039,21 @@ static int cmd_pool_create(struct cmd_ctx *x)
 									  : "replicated_rule");
 		if (rule < 0 && type == POOL_TYPE_REPLICATED && crush_rule_exists(m->crush, 0))
 			rule = 0;
-		if (rule < 0)
+		if (rule < 0 && type == POOL_TYPE_REPLICATED)
 			return fail(x, -ENOENT, "no default crush rule; pass --rule");
 	}
 	p = mon_pending(x->mon);
 	if (!p)
 		return fail(x, -ENOMEM, "out of memory");
-	if (type == POOL_TYPE_ERASURE && rule < 0) {
-		osdmap_put(p);
-		return fail(x, -ENOENT, "no erasure rule");
+	if (rule < 0) {
+		/* like Ceph's default EC profile: an indep rule over hosts under "default" */
+		err = crush_rule_create_erasure(p->crush, "erasure_rule", "default", "host", NULL,
+						&rule);
+		if (err) {
+			osdmap_put(p);
+			return fail(x, err, "cannot create erasure_rule: %s; pass --rule",
+				    cairn_strerror(err));
+		}
 	}
 	memset(&pi, 0, sizeof(pi));
 	pi.id = p->pool_max + 1;

@@ -729,6 +729,7 @@ int osd_start(struct osd **out, struct cairn_conf *conf, int32_t id)
 	o->log_max = (uint32_t)conf_int(conf, "osd_pg_log_max_entries");
 	o->max_write = (uint64_t)conf_int(conf, "osd_max_write_size");
 	o->list_max = (uint32_t)conf_int(conf, "osd_list_max");
+	o->inflight_max = (uint32_t)conf_int(conf, "osd_inflight_writes_max");
 	pthread_mutex_init(&o->map_lock, NULL);
 	pthread_mutex_init(&o->cb_lock, NULL);
 	pthread_mutex_init(&o->tick_lock, NULL);

@@ -98,6 +98,7 @@ struct osd {
 	uint32_t log_max;
 	uint64_t max_write;
 	uint32_t list_max;
+	uint32_t inflight_max; /* osd_inflight_writes_max, per PG */
 
 	/* counters (atomic) */
 	atomic_uint_fast64_t ops, ops_write, ops_misdirected, ops_dup, repops;

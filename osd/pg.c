@@ -674,7 +674,7 @@ void pg_do_client_op(struct pg *pg, struct osd_item *it)
 			return;
 		}
 	}
-	if (object_busy(pg, req->oid)) {
+	if (object_busy(pg, req->oid) || (write && pg->ninflight >= pg->osd->inflight_max)) {
 		if (absorb_resend(pg->blocked_head, it))
 			return;
 		list_push(&pg->blocked_head, &pg->blocked_tail, it);

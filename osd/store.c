@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "osd/store_int.h"
 
@@ -78,6 +79,10 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	rocksdb_block_based_options_set_block_cache(s->bbto, s->cache);
 	rocksdb_block_based_options_set_block_size(s->bbto, 16 << 10);
 	rocksdb_block_based_options_set_cache_index_and_filter_blocks(s->bbto, 1);
+	/* most gets ask for a chunk that may be a hole, or an old version under newer L0 files */
+	rocksdb_block_based_options_set_filter_policy(s->bbto, rocksdb_filterpolicy_create_bloom_full(10));
+	rocksdb_options_set_memtable_whole_key_filtering(s->opts, 1);
+	rocksdb_options_set_memtable_prefix_bloom_size_ratio(s->opts, 0.05);
 	rocksdb_options_set_block_based_table_factory(s->opts, s->bbto);
 	rocksdb_options_set_compression(s->opts, rocksdb_no_compression);
 	rocksdb_options_set_write_buffer_size(s->opts, (size_t)conf_int(conf, "store_write_buffer_size"));
@@ -85,7 +90,9 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	rocksdb_options_set_max_background_jobs(s->opts, 2);
 	rocksdb_options_set_bytes_per_sync(s->opts, 1 << 20);
 	rocksdb_options_set_max_total_wal_size(s->opts, 512u << 20);
-	rocksdb_options_set_wal_recovery_mode(s->opts, 1 /* kTolerateCorruptedTailRecords */);
+	/* a torn last record (kill -9 mid-write) is a transaction never acked: replay stops
+	 * before it (kPointInTimeRecovery) */
+	rocksdb_options_set_wal_recovery_mode(s->opts, 2);
 	if (blob_min > 0) {
 		rocksdb_options_set_enable_blob_files(s->opts, 1);
 		rocksdb_options_set_min_blob_size(s->opts, (uint64_t)blob_min);
@@ -120,12 +127,39 @@ static void free_options(struct store *s)
 		rocksdb_cache_destroy(s->cache);
 }
 
+/* Opens (creating with create) the DB at dbp with its two column families. */
+static int db_open(struct store *s, const char *dbp, bool create, char **err)
+{
+	const char *names[2] = { "default", "data" };
+	const rocksdb_options_t *cfo[2] = { s->opts, s->opts };
+
+	if (create) {
+		rocksdb_options_set_create_if_missing(s->opts, 1);
+		rocksdb_options_set_create_missing_column_families(s->opts, 1);
+		rocksdb_options_set_error_if_exists(s->opts, 1);
+	}
+	s->db = rocksdb_open_column_families(s->opts, dbp, 2, names, cfo, s->cf, err);
+	if (*err)
+		s->db = NULL;
+	return *err ? -EIO : 0;
+}
+
+static void db_close(struct store *s)
+{
+	for (int i = 0; i < 2; i++)
+		if (s->cf[i])
+			rocksdb_column_family_handle_destroy(s->cf[i]);
+	s->cf[0] = s->cf[1] = NULL;
+	rocksdb_close(s->db);
+	s->db = NULL;
+}
+
 static int db_get(struct store *s, rocksdb_readoptions_t *ro, const void *k, size_t kl,
 		  char **v, size_t *vl)
 {
 	char *err = NULL;
 
-	*v = rocksdb_get(s->db, ro ? ro : s->ro, k, kl, vl, &err);
+	*v = rocksdb_get_cf(s->db, ro ? ro : s->ro, store_cf(s, k), k, kl, vl, &err);
 	if (err)
 		return db_err(err);
 	return *v ? 0 : -ENOENT;
@@ -160,9 +194,7 @@ int store_mkfs(const char *path, const struct cairn_conf *conf)
 	rc = make_options(&s, conf);
 	if (rc)
 		goto out;
-	rocksdb_options_set_create_if_missing(s.opts, 1);
-	rocksdb_options_set_error_if_exists(s.opts, 1);
-	s.db = rocksdb_open(s.opts, dbp, &err);
+	db_open(&s, dbp, true, &err);
 	if (err) {
 		rc = strstr(err, "exists") ? -EEXIST : -EIO;
 		rocksdb_free(err);
@@ -171,17 +203,17 @@ int store_mkfs(const char *path, const struct cairn_conf *conf)
 	sb.chunk_size = (uint32_t)cs;
 	sb.created_ns = now_wall_ns();
 	store_super_encode(&sb, &b);
-	rocksdb_put(s.db, s.wo_sync, "S", 1, (const char *)b.data, b.len, &err);
+	rocksdb_put_cf(s.db, s.wo_sync, s.cf[0], "S", 1, (const char *)b.data, b.len, &err);
 	rc = db_err(err);
 	cbuf_reset(&b);
 	store_totals_encode(&tot, &b);
 	if (!rc && !b.err) {
-		rocksdb_put(s.db, s.wo_sync, "T", 1, (const char *)b.data, b.len, &err);
+		rocksdb_put_cf(s.db, s.wo_sync, s.cf[0], "T", 1, (const char *)b.data, b.len, &err);
 		rc = db_err(err);
 	}
 	if (!rc && b.err)
 		rc = b.err;
-	rocksdb_close(s.db);
+	db_close(&s);
 	if (!rc) {
 		char dp[PATH_MAX];
 		int fd;
@@ -216,7 +248,7 @@ static int open_data(struct store *s)
 	free(p);
 	if (s->datafd < 0)
 		return -errno;
-	it = rocksdb_create_iterator(s->db, s->ro);
+	it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[0]);
 	for (rocksdb_iter_seek(it, "B", 1); rocksdb_iter_valid(it) && !rc; rocksdb_iter_next(it)) {
 		size_t kl, vl;
 		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(it, &kl);
@@ -279,12 +311,12 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 			free(dbp);
 			goto fail;
 		}
-		s->db = rocksdb_open(s->opts, dbp, &err);
+		db_open(s, dbp, false, &err);
 		free(dbp);
 		if (err) {
 			rc = strstr(err, "does not exist") ? -ENOENT : -EIO;
+			CLOG_ERR("store", "open %s: rocksdb: %s", path, err);
 			rocksdb_free(err);
-			s->db = NULL;
 			goto fail;
 		}
 	}
@@ -293,8 +325,10 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 		rc = store_super_decode(&sb, v, vl) ? -EIO : 0;
 		rocksdb_free(v);
 	}
-	if (rc)
+	if (rc) {
+		CLOG_ERR("store", "open %s: superblock: %s", path, cairn_strerror(rc));
 		goto fail;
+	}
 	s->chunk_size = sb.chunk_size;
 	rc = db_get(s, NULL, "T", 1, &v, &vl);
 	if (!rc) {
@@ -304,8 +338,10 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 	if (rc)
 		goto fail;
 	rc = open_data(s);
-	if (rc)
+	if (rc) {
+		CLOG_ERR("store", "open %s: slot map: %s", path, cairn_strerror(rc));
 		goto fail;
+	}
 	s->stat_objects = s->totals.objects;
 	s->stat_stored = s->totals.stored;
 	s->wb = rocksdb_writebatch_wi_create(0, 1);
@@ -337,7 +373,7 @@ fail:
 		rocksdb_writebatch_wi_destroy(s->wb);
 	free(s->chunkbuf);
 	if (s->db)
-		rocksdb_close(s->db);
+		db_close(s);
 	free_options(s);
 	free(s->path);
 	free(s);
@@ -363,13 +399,17 @@ void store_close(struct store *s)
 		rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
 
 		rocksdb_flushoptions_set_wait(fo, 1);
-		rocksdb_flush(s->db, fo, &err);
+		for (int i = 0; i < 2; i++) {
+			rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
+			if (err) {
+				rocksdb_free(err);
+				err = NULL;
+			}
+		}
 		rocksdb_flushoptions_destroy(fo);
-		if (err)
-			rocksdb_free(err);
 	}
 	rocksdb_writebatch_wi_destroy(s->wb);
-	rocksdb_close(s->db);
+	db_close(s);
 	if (!s->failed)
 		fdatasync(s->datafd);
 	close(s->datafd);
@@ -669,7 +709,7 @@ int store_coll_exists(struct store *s, const char *coll)
 
 int store_list_colls(struct store *s, int (*cb)(void *arg, const char *coll), void *arg)
 {
-	rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, s->ro);
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[0]);
 	char name[STORE_COLL_NAME_MAX + 1], *err = NULL;
 	int rc = 0;
 
@@ -816,7 +856,7 @@ static int scan(struct store *s, rocksdb_readoptions_t *ro, const uint8_t *lo, s
 		const uint8_t *hi, size_t hil, unsigned limit, kv_cb_t cb, void *arg,
 		unsigned *count)
 {
-	rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, ro);
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, ro, store_cf(s, lo));
 	char *err = NULL;
 	int rc = 0;
 

@@ -53,8 +53,8 @@ int store_wb_get(struct store *s, const uint8_t *k, size_t klen, char **val, siz
 {
 	char *err = NULL;
 
-	*val = rocksdb_writebatch_wi_get_from_batch_and_db(s->wb, s->db, s->ro, (const char *)k,
-							   klen, vlen, &err);
+	*val = rocksdb_writebatch_wi_get_from_batch_and_db_cf(s->wb, s->db, s->ro, store_cf(s, k),
+							      (const char *)k, klen, vlen, &err);
 	if (err) {
 		rocksdb_free(err);
 		return -EIO;
@@ -64,15 +64,15 @@ int store_wb_get(struct store *s, const uint8_t *k, size_t klen, char **val, siz
 
 static void wb_put(struct store *s, const uint8_t *k, size_t klen, const void *v, size_t vlen)
 {
-	rocksdb_writebatch_wi_put(s->wb, (const char *)k, klen, v, vlen);
+	rocksdb_writebatch_wi_put_cf(s->wb, store_cf(s, k), (const char *)k, klen, v, vlen);
 }
 
 static void wb_del(struct store *s, const uint8_t *k, size_t klen)
 {
-	rocksdb_writebatch_wi_delete(s->wb, (const char *)k, klen);
+	rocksdb_writebatch_wi_delete_cf(s->wb, store_cf(s, k), (const char *)k, klen);
 }
 
-static int chunk_drop(struct actx *a, const uint8_t *k, size_t kl);
+static int chunk_drop(struct actx *a, const uint8_t *k, size_t kl, bool may_slot);
 
 /*
  * Collects the keys in [lo, hi) as seen through the batch into keys (u32 len | bytes each),
@@ -86,8 +86,8 @@ static int collect_keys(struct store *s, const uint8_t *lo, size_t lolen, const 
 	int rc = 0;
 
 	*count = 0;
-	base = rocksdb_create_iterator(s->db, s->ro);
-	it = rocksdb_writebatch_wi_create_iterator_with_base(s->wb, base);
+	base = rocksdb_create_iterator_cf(s->db, s->ro, store_cf(s, lo));
+	it = rocksdb_writebatch_wi_create_iterator_with_base_cf(s->wb, base, store_cf(s, lo));
 	for (rocksdb_iter_seek(it, (const char *)lo, lolen); rocksdb_iter_valid(it);
 	     rocksdb_iter_next(it)) {
 		size_t kl;
@@ -112,9 +112,10 @@ static int collect_keys(struct store *s, const uint8_t *lo, size_t lolen, const 
 	return rc;
 }
 
-/* Deletes every key of type ("D"/"A"/"M") under nid with sub-key in [from, to). */
+/* Deletes every key of type ("D"/"A"/"M") under nid with sub-key in [from, to); may_slot:
+ * data chunks may live in slots (which are then freed). */
 static int delete_range(struct actx *a, char type, uint64_t nid, const void *from, size_t flen,
-			const void *to, size_t tlen, bool to_end)
+			const void *to, size_t tlen, bool to_end, bool may_slot)
 {
 	uint8_t lo[9 + STORE_OMAP_KEY_MAX], hi[9 + STORE_OMAP_KEY_MAX];
 	size_t lol = store_key_sub(lo, type, nid, from, flen), hil;
@@ -138,7 +139,7 @@ static int delete_range(struct actx *a, char type, uint64_t nid, const void *fro
 
 		dec_bytes(&d, &k, &kl);
 		if (type == 'D')
-			rc = chunk_drop(a, k, kl);
+			rc = chunk_drop(a, k, kl, may_slot);
 		else
 			wb_del(a->s, k, kl);
 	}
@@ -233,12 +234,13 @@ static void obj_save(struct actx *a, struct obj *o)
 /* Deletes the object's data, xattrs, omap and onode. */
 static int obj_destroy(struct actx *a, struct obj *o)
 {
-	int rc = delete_range(a, 'D', o->on.nid, NULL, 0, NULL, 0, true);
+	int rc = delete_range(a, 'D', o->on.nid, NULL, 0, NULL, 0, true,
+				  o->on.flags & STORE_ONODE_SLOTS);
 
 	if (!rc)
-		rc = delete_range(a, 'A', o->on.nid, NULL, 0, NULL, 0, true);
+		rc = delete_range(a, 'A', o->on.nid, NULL, 0, NULL, 0, true, false);
 	if (!rc)
-		rc = delete_range(a, 'M', o->on.nid, NULL, 0, NULL, 0, true);
+		rc = delete_range(a, 'M', o->on.nid, NULL, 0, NULL, 0, true, false);
 	if (rc)
 		return rc;
 	wb_del(a->s, o->key, o->klen);
@@ -372,10 +374,10 @@ static void slot_free(struct actx *a, uint64_t slot)
 }
 
 /* Deletes the chunk with key k, freeing its slot. */
-static int chunk_drop(struct actx *a, const uint8_t *k, size_t kl)
+static int chunk_drop(struct actx *a, const uint8_t *k, size_t kl, bool may_slot)
 {
-	uint64_t slot;
-	int rc = chunk_peek(a, k, kl, &slot);
+	uint64_t slot = STORE_NO_SLOT;
+	int rc = may_slot ? chunk_peek(a, k, kl, &slot) : 0;
 
 	if (rc)
 		return rc;
@@ -404,7 +406,7 @@ static void chunk_store(struct actx *a, uint64_t nid, uint64_t idx, const void *
 	vsz[0] = sizeof(hdr);
 	vals[1] = data;
 	vsz[1] = n;
-	rocksdb_writebatch_wi_putv(a->s->wb, 1, keys, ksz, 2, vals, vsz);
+	rocksdb_writebatch_wi_putv_cf(a->s->wb, a->s->cf[1], 1, keys, ksz, 2, vals, vsz);
 }
 
 /*
@@ -440,10 +442,11 @@ static int write_slots(struct actx *a, struct obj *o, uint64_t first, uint64_t l
 		uint8_t k[17], val[STORE_SLOT_VAL];
 		size_t kl = store_key_chunk(k, o->on.nid, idx);
 
-		if (idx * cs < o->on.size && (rc = chunk_peek(a, k, kl, &old)))
+		old = STORE_NO_SLOT;
+		if (idx * cs < o->on.size && (o->on.flags & STORE_ONODE_SLOTS) &&
+		    (rc = chunk_peek(a, k, kl, &old)))
 			break;
-		if (idx * cs < o->on.size)
-			slot_free(a, old);
+		slot_free(a, old);
 		store_chunk_slot_build(val, cairn_xxh3_seed(data + i * cs, len,
 							     store_chunk_seed(o->on.nid, idx)),
 				       slots[i], (uint32_t)len);
@@ -451,6 +454,7 @@ static int write_slots(struct actx *a, struct obj *o, uint64_t first, uint64_t l
 		rc = slot_mark(a, slots[i], true);
 	}
 	a->t->wrote_slots = true;
+	o->on.flags |= STORE_ONODE_SLOTS;
 	free(slots);
 	return rc;
 }
@@ -496,7 +500,7 @@ static int do_write(struct actx *a, struct obj *o, uint64_t off, uint64_t len, c
 			uint8_t k[17];
 
 			old = STORE_NO_SLOT;
-			if (cstart < o->on.size &&
+			if (cstart < o->on.size && (o->on.flags & STORE_ONODE_SLOTS) &&
 			    (rc = chunk_peek(a, k, store_key_chunk(k, o->on.nid, idx), &old)))
 				return rc;
 			chunk_store(a, o->on.nid, idx, data + (pos - off), b0, old);
@@ -566,7 +570,7 @@ static int punch(struct actx *a, struct obj *o, uint64_t from, uint64_t to)
 		a0 = from > cstart ? from - cstart : 0;
 		b0 = to - cstart < cs ? to - cstart : cs;
 		if (a0 == 0 && b0 == cs) {
-			rc = chunk_drop(a, k, kl);
+			rc = chunk_drop(a, k, kl, o->on.flags & STORE_ONODE_SLOTS);
 			continue;
 		}
 		rc = chunk_load(a, o->on.nid, idx, buf, &n, &old);
@@ -880,10 +884,10 @@ static int apply_op(struct actx *a, struct store_op *op)
 	}
 	case STORE_OP_OMAP_RMRANGE:
 		rc = delete_range(a, 'M', o.on.nid, op->data, op->dlen, op->data2, op->d2len,
-				  !op->has_data2);
+				  !op->has_data2, false);
 		break;
 	case STORE_OP_OMAP_CLEAR:
-		rc = delete_range(a, 'M', o.on.nid, NULL, 0, NULL, 0, true);
+		rc = delete_range(a, 'M', o.on.nid, NULL, 0, NULL, 0, true, false);
 		break;
 	default:
 		return -EINVAL;
@@ -896,7 +900,7 @@ static int apply_op(struct actx *a, struct store_op *op)
 
 int store_apply_build(struct store *s, struct store_txn *t, struct store_totals *tot)
 {
-	static struct actx a; /* apply thread only; 2 KiB of bitmap cache */
+	static __thread struct actx a; /* one per apply thread: ~600 bytes of bitmap cache */
 
 	memset(&a, 0, offsetof(struct actx, grp));
 	a.s = s;

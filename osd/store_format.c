@@ -90,6 +90,7 @@ void store_onode_encode(const struct store_onode *o, struct cbuf *b)
 	enc_u64(b, o->nid);
 	enc_u64(b, o->size);
 	enc_u64(b, o->mtime_ns);
+	enc_u32(b, o->flags);
 	enc_finish(b, st);
 }
 
@@ -104,11 +105,12 @@ int store_onode_decode(struct store_onode *o, const void *p, size_t n)
 	dec_u64(&body, &o->nid);
 	dec_u64(&body, &o->size);
 	dec_u64(&body, &o->mtime_ns);
+	dec_u32(&body, &o->flags);
 	if (body.err)
 		return body.err;
 	if (dec_finish(&d, &body))
 		return d.err;
-	if (o->nid == 0 || o->size > STORE_OBJECT_SIZE_CAP)
+	if (o->nid == 0 || o->size > STORE_OBJECT_SIZE_CAP || (o->flags & ~STORE_ONODE_SLOTS))
 		return -EBADMSG;
 	return 0;
 }

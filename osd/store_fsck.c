@@ -126,7 +126,7 @@ int store_fsck(struct store *s, store_fsck_cb_t bad, void *arg)
 		rocksdb_release_snapshot(s->db, snap);
 		return -ENOMEM;
 	}
-	f.dit = rocksdb_create_iterator(s->db, ro);
+	f.dit = rocksdb_create_iterator_cf(s->db, ro, s->cf[1]);
 	oit = rocksdb_create_iterator(s->db, ro);
 	for (rocksdb_iter_seek(oit, "O", 1); rocksdb_iter_valid(oit); rocksdb_iter_next(oit)) {
 		size_t kl, vl, cl, nl;
@@ -201,7 +201,7 @@ int store_debug_corrupt(struct store *s, const char *coll, const void *oid, size
 		goto out;
 	idx = off / s->chunk_size;
 	kl = store_key_chunk(k, on.nid, idx);
-	v = rocksdb_get(s->db, s->ro, (const char *)k, kl, &vl, &err);
+	v = rocksdb_get_cf(s->db, s->ro, s->cf[1], (const char *)k, kl, &vl, &err);
 	if (err || !v) {
 		rc = err ? -EIO : -ENOENT;
 		goto out;
@@ -239,7 +239,7 @@ int store_debug_corrupt(struct store *s, const char *coll, const void *oid, size
 			pos = vl - STORE_CHUNK_HDR - 1;
 		v[STORE_CHUNK_HDR + pos] ^= 0x01;
 	}
-	rocksdb_put(s->db, s->wo_sync, (const char *)k, kl, v, vl, &err);
+	rocksdb_put_cf(s->db, s->wo_sync, s->cf[1], (const char *)k, kl, v, vl, &err);
 	rc = err ? -EIO : 0;
 out:
 	if (err)

@@ -3,7 +3,8 @@
  * (store_txn.c), the on-disk key and value formats (store_format.c), the apply engine
  * (store_apply.c) and the store itself (store.c). Nothing outside osd/store*.c includes it.
  *
- * Key layout (one RocksDB column family, keys compare bytewise):
+ * Key layout (keys compare bytewise; "D" keys in column family "data", the rest in
+ * "default", so that data and metadata never share an SST block):
  *   "S"                                   superblock        (struct store_super)
  *   "T"                                   totals            (struct store_totals)
  *   "C" coll                              collection        (struct store_coll_rec)
@@ -11,7 +12,7 @@
  *   "D" nid(be64) chunk(be64)             data chunk        (see store_chunk_*)
  *   "A" nid(be64) attrname                xattr value       (raw bytes)
  *   "M" nid(be64) key                     omap value        (raw bytes)
- *   "B" group(be64)                       slots in use      (bitmap of 4096 slots)
+ *   "B" group(be64)                       slots in use      (bitmap of 1024 slots)
  * Collection names hold no 0x00, so "O" coll 0x00 is a prefix owned by one collection and
  * objects list in (hash, name) order. An object's data, xattrs and omap hang off its nid
  * (never reused), so a move between collections rewrites only the onode key.
@@ -124,7 +125,9 @@ struct store_onode {
 	uint64_t nid;
 	uint64_t size;
 	uint64_t mtime_ns;
+	uint32_t flags;
 };
+#define STORE_ONODE_SLOTS 1u /* some chunk may live in a slot (else all are inline) */
 
 void store_super_encode(const struct store_super *sb, struct cbuf *b);
 int store_super_decode(struct store_super *sb, const void *p, size_t n);
@@ -148,7 +151,7 @@ int store_key_onode_parse(const uint8_t *k, size_t klen, size_t prefix_len, uint
 
 #define STORE_CHUNK_HDR 9u
 #define STORE_SLOT_VAL 21u
-#define STORE_BGROUP_BYTES 512u /* one "B" key: 4096 slots */
+#define STORE_BGROUP_BYTES 128u /* one "B" key: 1024 slots */
 #define STORE_NO_SLOT UINT64_MAX
 /* Parses a slot chunk value: 1 and slot/len/csum; 0 if it is not a slot value; -EBADMSG. */
 int store_chunk_slot_parse(const void *val, size_t vlen, size_t chunk_size, uint64_t *slot,
@@ -183,6 +186,9 @@ static inline uint64_t store_get_be64(const uint8_t *p)
 
 struct store {
 	rocksdb_t *db;
+	/* [0] "default": metadata, checked by RocksDB's block checksums; [1] "data": the "D"
+	 * keys only, read with RocksDB's checks off so our XXH3 finds (and names) bad bytes */
+	rocksdb_column_family_handle_t *cf[2];
 	rocksdb_options_t *opts;
 	rocksdb_block_based_table_options_t *bbto;
 	rocksdb_cache_t *cache;
@@ -225,6 +231,12 @@ struct store {
 	struct store_counters ctr;
 	uint64_t stat_objects, stat_stored; /* published totals for statfs (atomic) */
 };
+
+/* The column family a key lives in (by its type byte). */
+static inline rocksdb_column_family_handle_t *store_cf(struct store *s, const void *k)
+{
+	return ((const uint8_t *)k)[0] == 'D' ? s->cf[1] : s->cf[0];
+}
 
 /* store_apply.c: interprets t's ops into s->wb (cleared first), the totals it leads to in
  * *tot (s->totals is not changed). 0 or the failing op's error. Apply thread only. */

@@ -63,6 +63,12 @@ HAVE_CEPH=0
 if command -v ceph-osd > /dev/null 2>&1 && [ -x "$PEER" ]; then
     HAVE_CEPH=1
     export CEPH_PEER_RESULTS=$OUT/ceph
+    # our own directory and ports, so a Ceph peer someone else runs on this machine is safe
+    export CEPH_PEER_DIR=${CEPH_PEER_DIR:-$OUT/ceph-cluster}
+    base=$((20000 + ($$ % 200) * 200))
+    export CEPH_PEER_MON_PORT=${CEPH_PEER_MON_PORT:-$base}
+    export CEPH_PEER_PORT_MIN=${CEPH_PEER_PORT_MIN:-$((base + 1))}
+    export CEPH_PEER_PORT_MAX=${CEPH_PEER_PORT_MAX:-$((base + 199))}
     log "ceph: up (3 OSDs, pool bench 32 PGs size 3)"
     CEPH_UP=1
     "$PEER" up 3 > "$OUT/ceph-up.txt" 2>&1 || { tail -n 30 "$OUT/ceph-up.txt" >&2; exit 1; }

@@ -562,7 +562,7 @@ static void report(struct bench *b, double elapsed_s)
 		}
 	} else {
 		printf("Total time run:         %.3f s\n", elapsed_s);
-		printf("Total %s:           %" PRIu64 "\n", b->mode == M_WRITE ? "writes" : "reads ", ok);
+		printf("Total %-7s         %" PRIu64 "\n", b->mode == M_WRITE ? "writes:" : "reads:", ok);
 		if (b->first_err)
 			printf("Errors:                 %" PRIu64 " (first: %s)\n", b->errors,
 			       strerror(-b->first_err));

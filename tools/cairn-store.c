@@ -10,6 +10,11 @@
  *   cairn-store --path DIR dump COLL OID   size, mtime, data length + xxh3, xattrs, omap
  *   cairn-store --path DIR get COLL OID    raw data to stdout (compare replicas with cmp)
  *   cairn-store --path DIR statfs
+ *   cairn-store --path DIR create-coll COLL
+ *   cairn-store --path DIR put COLL OID    object data from stdin (replaces the object)
+ *   cairn-store --path DIR corrupt COLL OID OFFSET
+ *                                          test hook: flip one bit of the stored byte at
+ *                                          OFFSET without fixing its checksum (bit rot)
  * OIDs on the command line and in output are escaped: bytes outside printable ASCII, and
  * backslash, are written \xNN (and may be given that way). Exit status: 0 ok, 1 damage
  * found or the object does not exist, 2 usage or store error.
@@ -105,8 +110,9 @@ static int print_omap(void *arg, const void *k, size_t kl, const void *v, size_t
 static int usage(void)
 {
 	fprintf(stderr, "usage: cairn-store --path DIR mkfs|fsck|list-colls|statfs\n"
-			"       cairn-store --path DIR list COLL\n"
-			"       cairn-store --path DIR stat|dump|get COLL OID\n");
+			"       cairn-store --path DIR list|create-coll COLL\n"
+			"       cairn-store --path DIR stat|dump|get|put COLL OID\n"
+			"       cairn-store --path DIR corrupt COLL OID OFFSET\n");
 	return 2;
 }
 
@@ -145,7 +151,7 @@ int main(int argc, char **argv)
 {
 	struct cairn_conf *conf = NULL;
 	struct store *s = NULL;
-	const char *path = NULL, *cmd = NULL, *coll = NULL, *oidarg = NULL;
+	const char *path = NULL, *cmd = NULL, *coll = NULL, *oidarg = NULL, *extra = NULL;
 	static uint8_t oid[STORE_NAME_MAX];
 	long oidlen = 0;
 	char err[256];
@@ -164,10 +170,12 @@ int main(int argc, char **argv)
 			coll = argv[i];
 		else if (!oidarg)
 			oidarg = argv[i];
+		else if (!extra)
+			extra = argv[i];
 		else
 			return usage();
 	}
-	if (!path || !cmd)
+	if (!path || !cmd || (extra && strcmp(cmd, "corrupt") != 0))
 		return usage();
 	if (oidarg && (oidlen = unescape(oidarg, oid, sizeof(oid))) < 0) {
 		fprintf(stderr, "cairn-store: bad object name escape in '%s'\n", oidarg);
@@ -254,6 +262,43 @@ int main(int argc, char **argv)
 		if (rc && !ret) {
 			fprintf(stderr, "cairn-store: %s %s: %s\n", coll, oidarg, cairn_strerror(rc));
 			ret = rc == -EIO ? 1 : 2;
+		}
+	} else if (strcmp(cmd, "create-coll") == 0 && coll && !oidarg) {
+		struct store_txn *t = store_txn_new();
+
+		store_txn_coll_create(t, coll);
+		rc = store_apply_txn(s, t);
+		if (rc) {
+			fprintf(stderr, "cairn-store: create-coll %s: %s\n", coll, cairn_strerror(rc));
+			ret = 2;
+		}
+	} else if (strcmp(cmd, "put") == 0 && coll && oidarg && !extra) {
+		struct store_txn *t = store_txn_new();
+		struct cbuf in;
+		uint8_t chunk[65536];
+		size_t n;
+
+		cbuf_init(&in);
+		while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+			enc_raw(&in, chunk, n);
+		if (in.len > STORE_WRITE_MAX)
+			in.err = -E2BIG;
+		if (store_obj_exists(s, coll, oid, (size_t)oidlen) == 1)
+			store_txn_remove(t, coll, oid, (size_t)oidlen);
+		store_txn_write(t, coll, oid, (size_t)oidlen, 0, in.len, in.data);
+		rc = in.err ? in.err : store_apply_txn(s, t);
+		if (in.err)
+			store_txn_free(t);
+		cbuf_free(&in);
+		if (rc) {
+			fprintf(stderr, "cairn-store: put %s %s: %s\n", coll, oidarg, cairn_strerror(rc));
+			ret = 2;
+		}
+	} else if (strcmp(cmd, "corrupt") == 0 && coll && oidarg && extra) {
+		rc = store_debug_corrupt(s, coll, oid, (size_t)oidlen, strtoull(extra, NULL, 0));
+		if (rc) {
+			fprintf(stderr, "cairn-store: corrupt: %s\n", cairn_strerror(rc));
+			ret = rc == -ENOENT ? 1 : 2;
 		}
 	} else {
 		ret = usage();

@@ -634,10 +634,12 @@ int main(int argc, char **argv)
 out:
 	fflush(stdout);
 	if (g_monc)
-		monc_destroy(g_monc);
-	g_monc = NULL;
+		monc_shutdown(g_monc);
 	if (ms)
 		msgr_destroy(ms);
+	if (g_monc)
+		monc_destroy(g_monc);
+	g_monc = NULL;
 	free(status);
 	free(out);
 	free(in);

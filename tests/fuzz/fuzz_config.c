@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const types[] = {"osd", "mon", "client", NULL};
-	char *argv[MAX_ARGS + 2], *saved[MAX_ARGS + 2], *args = NULL, *p;
+	char *argv[MAX_ARGS + 2], *saved[MAX_ARGS + 2], *args = NULL, *p, *save = NULL;
 	const uint8_t *nul = memchr(data, 0, size);
 	size_t filelen = nul ? (size_t)(nul - data) : size;
 	struct cairn_conf *c = NULL;
@@ -42,7 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		args = strndup((const char *)nul + 1, size - filelen - 1);
 		if (!args)
 			goto out;
-		for (p = strtok(args, "\n"); p && argc < MAX_ARGS; p = strtok(NULL, "\n"))
+		for (p = strtok_r(args, "\n", &save); p && argc < MAX_ARGS;
+		     p = strtok_r(NULL, "\n", &save))
 			argv[argc++] = p;
 	}
 	argv[argc] = NULL;

@@ -531,6 +531,9 @@ static void test_bool_and_str_values(void **state)
 static void test_multiline_and_whitespace(void **state)
 {
 	(void)state;
+	/* indented keys (Ceph style) are keys, not continuations of the previous value */
+	write_conf("[global]\n\tmon_host = 1.2.3.4:5\n\tlog_level = 3\n[osd]\n    fsid = x\n");
+	check_entity("osd", "0", 3, "1.2.3.4:5", "x");
 	write_conf("\xEF\xBB\xBF[global]\r\n  log_level   =   3  \r\nfsid=a=b\n");
 	check_entity("osd", "0", 3, "127.0.0.1:6789", "a=b");
 }

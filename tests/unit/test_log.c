@@ -73,7 +73,7 @@ static int side_effect(void)
 static void test_format_and_levels(void **state)
 {
 	regex_t re;
-	char *buf, *line;
+	char *buf, *line, *save = NULL;
 	int lines;
 
 	(void)state;
@@ -104,7 +104,7 @@ static void test_format_and_levels(void **state)
 		    "osd\\.3 (ERR|WARN|INFO|DEBUG|TRACE) [a-z-]+: .*$",
 		    REG_EXTENDED | REG_NOSUB),
 	    0);
-	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (regexec(&re, line, 0, NULL, 0))
 			fail_msg("bad log line '%s'", line);
 	regfree(&re);
@@ -157,7 +157,7 @@ static void test_concurrent_lines_are_whole(void **state)
 {
 	pthread_t th[THREADS];
 	int counts[THREADS] = {0};
-	char *buf, *line;
+	char *buf, *line, *save = NULL;
 	int lines, i;
 	long id;
 
@@ -169,7 +169,7 @@ static void test_concurrent_lines_are_whole(void **state)
 		pthread_join(th[id], NULL);
 	buf = slurp(&lines);
 	assert_int_equal(lines, THREADS * PER_THREAD);
-	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		const char *p = strstr(line, " mds.0 INFO thr: thread ");
 
 		assert_non_null(p);
