@@ -127,16 +127,14 @@ static int parse_double(const char *s, double *out)
 		s++;
 	if (!*s)
 		return -EINVAL;
-	errno = 0;
 	v = strtod(s, &end);
 	if (end == s)
 		return -EINVAL;
 	while (isspace((unsigned char)*end))
 		end++;
+	/* overflow gives +-HUGE_VAL (rejected here); underflow gives a usable tiny value */
 	if (*end || !isfinite(v))
 		return -EINVAL;
-	if (errno == ERANGE && v != 0.0)
-		return -ERANGE;
 	*out = v;
 	return 0;
 }
@@ -544,7 +542,7 @@ static int load_argv(struct cairn_conf *c, int argc, char **argv, bool *keep, ch
 		} else if (table[i].type == CONF_BOOL &&
 			   (k + 1 >= argc || parse_bool(argv[k + 1], &b))) {
 			val = "true";
-		} else if (k + 1 < argc && strcmp(argv[k + 1], "--")) {
+		} else if (k + 1 < argc && strncmp(argv[k + 1], "--", 2)) {
 			val = argv[++k];
 			keep[k] = false;
 		} else {

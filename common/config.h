@@ -34,7 +34,8 @@ struct cairn_conf;
  * defaults, then the file at path (NULL: none), then argv overrides. argv options that are
  * not config options (--mkfs, --id ...) are left for the caller: *argc/argv are compacted to
  * hold only the arguments the config did not consume (argv[0] stays; argv[*argc] = NULL).
- * argc/argv may be NULL; "--" ends option scanning (it and what follows stay). A BOOL option
+ * argc/argv may be NULL; "--" ends option scanning (it and what follows stay). A value may
+ * not start with "--" (so a forgotten value never swallows the next option). A BOOL option
  * given as a bare "--name" (next argument absent, another --option, or not a boolean) is set
  * to true. On error returns -EINVAL with a one-line message in err
  * ("cairn.conf:12: unknown option 'osd_foo'"), -ENOENT/-EACCES/... when the file cannot be

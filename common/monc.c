@@ -63,8 +63,64 @@ struct monc {
 	struct monc_cmd *cmds;
 	bool stop;
 	bool joined;              /* monc_shutdown ran */
+	struct monc *live_next;   /* g_live list (g_live_lock) */
+	int busy;                 /* handlers inside (g_live_lock) */
 	pthread_t thread;
 };
+
+/*
+ * Live moncs. A process may route a message that its messenger dispatches late (after
+ * monc_destroy) to a freed monc; monc_handle / monc_handle_reset therefore look mc up here
+ * first and hold it busy while they use it, and monc_destroy unlinks it and waits until no
+ * handler is inside. A monc not found here consumes nothing.
+ */
+static pthread_mutex_t g_live_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_live_cond = PTHREAD_COND_INITIALIZER;
+static struct monc *g_live;
+
+static bool live_enter(struct monc *mc)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&g_live_lock);
+	for (struct monc *x = g_live; x; x = x->live_next)
+		if (x == mc) {
+			mc->busy++;
+			found = true;
+			break;
+		}
+	pthread_mutex_unlock(&g_live_lock);
+	return found;
+}
+
+static void live_exit(struct monc *mc)
+{
+	pthread_mutex_lock(&g_live_lock);
+	if (--mc->busy == 0)
+		pthread_cond_broadcast(&g_live_cond);
+	pthread_mutex_unlock(&g_live_lock);
+}
+
+static void live_add(struct monc *mc)
+{
+	pthread_mutex_lock(&g_live_lock);
+	mc->live_next = g_live;
+	g_live = mc;
+	pthread_mutex_unlock(&g_live_lock);
+}
+
+static void live_remove_and_wait(struct monc *mc)
+{
+	pthread_mutex_lock(&g_live_lock);
+	for (struct monc **pp = &g_live; *pp; pp = &(*pp)->live_next)
+		if (*pp == mc) {
+			*pp = mc->live_next;
+			break;
+		}
+	while (mc->busy)
+		pthread_cond_wait(&g_live_cond, &g_live_lock);
+	pthread_mutex_unlock(&g_live_lock);
+}
 
 static int send_on(struct msg_conn *c, uint16_t type, uint64_t tid, const struct cbuf *b)
 {
@@ -267,6 +323,7 @@ struct monc *monc_create(const struct monc_opts *o)
 		errno = EAGAIN;
 		return NULL;
 	}
+	live_add(mc);
 	return mc;
 }
 
@@ -316,8 +373,7 @@ void monc_destroy(struct monc *mc)
 	if (!mc)
 		return;
 	monc_shutdown(mc);
-	pthread_mutex_lock(&mc->apply_lock); /* wait out a map being applied */
-	pthread_mutex_unlock(&mc->apply_lock);
+	live_remove_and_wait(mc); /* no handler is inside, none can enter */
 	osdmap_put(mc->map);
 	pthread_mutex_destroy(&mc->lock);
 	pthread_mutex_destroy(&mc->apply_lock);
@@ -461,35 +517,33 @@ int monc_handle(struct monc *mc, struct msg_conn *c, struct msg *m)
 
 	if (m->type != MSG_MON_OSDMAP && m->type != MSG_MON_COMMAND_REPLY)
 		return 0;
+	if (!live_enter(mc))
+		return 0; /* destroyed: the caller frees m */
 	pthread_mutex_lock(&mc->lock);
 	stopped = mc->stop;
 	pthread_mutex_unlock(&mc->lock);
-	if (stopped) {
-		msg_free(m);
-		return 1;
+	if (!stopped) {
+		if (m->type == MSG_MON_OSDMAP)
+			handle_osdmap(mc, c, m);
+		else
+			handle_command_reply(mc, m);
 	}
-	switch (m->type) {
-	case MSG_MON_OSDMAP:
-		handle_osdmap(mc, c, m);
-		break;
-	case MSG_MON_COMMAND_REPLY:
-		handle_command_reply(mc, m);
-		break;
-	default:
-		return 0;
-	}
+	live_exit(mc);
 	msg_free(m);
 	return 1;
 }
 
 void monc_handle_reset(struct monc *mc, struct msg_conn *c)
 {
+	if (!live_enter(mc))
+		return;
 	pthread_mutex_lock(&mc->lock);
 	if (mc->conn == c) {
 		mc->reconnect_now = true;
 		pthread_cond_broadcast(&mc->cond);
 	}
 	pthread_mutex_unlock(&mc->lock);
+	live_exit(mc);
 }
 
 int monc_sub_osdmap(struct monc *mc, uint32_t start)

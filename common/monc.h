@@ -49,11 +49,11 @@ struct monc_opts {
 /* NULL with errno set (EINVAL: no mon address). Starts the tick thread. */
 struct monc *monc_create(const struct monc_opts *o);
 /*
- * Teardown, in this order:  monc_shutdown(mc); msgr_destroy(msgr); monc_destroy(mc);
- * monc_shutdown stops the tick thread, fails pending commands with -ESHUTDOWN and closes the
- * mon connection; afterwards monc_handle() still accepts (and drops) monitor messages, so a
- * message the messenger dispatches late is harmless. monc_destroy frees everything (it runs
- * monc_shutdown itself if needed; then nothing may route messages to mc any more).
+ * Teardown: monc_destroy() stops the tick thread, fails pending commands with -ESHUTDOWN,
+ * closes the mon connection and frees mc. It is safe against the messenger dispatching a
+ * late message: monc_handle()/monc_handle_reset() on a destroyed monc consume nothing
+ * (return 0; the caller frees the message as it would any unknown one). monc_shutdown() is
+ * the first half alone (idempotent): stop talking to the mon while the messenger winds down.
  */
 void monc_shutdown(struct monc *mc);
 void monc_destroy(struct monc *mc);

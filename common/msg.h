@@ -18,6 +18,11 @@
  * from any thread). Outgoing front bytes are copied; outgoing data iovecs are NOT copied:
  * they must stay valid until release(release_arg) is called (always exactly once, also on
  * failure). Transport seams (TCP now, RDMA later) are described in docs/messenger.md.
+ * release runs on the connection's loop thread: after the message was written (lossy) or
+ * acknowledged by the peer (lossless: it may be re-sent until then); on a msg_send error
+ * it runs in the caller before msg_send returns (in msgr_destroy, possibly in its caller).
+ * Message types 1..15 are the messenger's (msg_types.h); msg_send refuses the others
+ * below 16 with -EINVAL.
  */
 #ifndef CAIRN_MSG_H
 #define CAIRN_MSG_H

@@ -24,16 +24,34 @@
 
 #include <string.h>
 
+/*
+ * Workspace layout: header | work_bucket[max_buckets] | 3 x int[result_max] | perm area.
+ * Per-bucket state is valid only when its gen equals the header's, so a call starts clean by
+ * bumping the generation instead of clearing every bucket; memory that does not carry the
+ * header (first use, another map) is cleared once.
+ */
+#define WORK_MAGIC 0x6372757368776b31ull /* "crushwk1" */
+
+struct work_header {
+	uint64_t magic;
+	const struct crush_map *map;
+	int64_t max_buckets;
+	uint32_t gen;
+	uint32_t pad;
+};
+
 struct work_bucket {
 	uint32_t perm_x;
 	uint32_t perm_n;
 	uint32_t perm_off1; /* 1 + offset of this bucket's perm[] in the perm area; 0 = none */
+	uint32_t gen;
 };
 
 struct work {
 	struct work_bucket *wb; /* [max_buckets] */
 	uint32_t *perm_area;
 	uint32_t perm_used;
+	uint32_t gen;
 };
 
 static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
@@ -52,14 +70,25 @@ size_t crush_work_size(const struct crush_map *m, int result_max)
 {
 	if (result_max < 0)
 		result_max = 0;
-	return align8(sizeof(struct work_bucket) * (size_t)m->max_buckets) +
-	       align8(sizeof(uint32_t) * perm_total(m)) + sizeof(int) * 3 * (size_t)result_max;
+	return sizeof(struct work_header) + sizeof(struct work_bucket) * (size_t)m->max_buckets +
+	       align8(sizeof(int) * 3 * (size_t)result_max) + sizeof(uint32_t) * perm_total(m);
 }
 
-static uint32_t *bucket_perm(struct work *w, const struct crush_bucket *b)
+static inline struct work_bucket *work_bucket(struct work *w, const struct crush_bucket *b)
 {
 	struct work_bucket *wb = &w->wb[-1 - b->id];
 
+	if (wb->gen != w->gen) {
+		wb->gen = w->gen;
+		wb->perm_x = 0;
+		wb->perm_n = 0;
+		wb->perm_off1 = 0;
+	}
+	return wb;
+}
+
+static uint32_t *bucket_perm(struct work *w, struct work_bucket *wb, const struct crush_bucket *b)
+{
 	if (!wb->perm_off1) {
 		wb->perm_off1 = w->perm_used + 1;
 		w->perm_used += b->size;
@@ -70,8 +99,8 @@ static uint32_t *bucket_perm(struct work *w, const struct crush_bucket *b)
 /* Pseudo-random permutation of the bucket's items, extended lazily up to position r. */
 static int bucket_perm_choose(const struct crush_bucket *b, struct work *w, int x, int r)
 {
-	struct work_bucket *wb = &w->wb[-1 - b->id];
-	uint32_t *perm = bucket_perm(w, b);
+	struct work_bucket *wb = work_bucket(w, b);
+	uint32_t *perm = bucket_perm(w, wb, b);
 	unsigned int pr = (unsigned int)r % b->size;
 	unsigned int i, s;
 
@@ -191,7 +220,7 @@ static inline __attribute__((always_inline)) uint64_t ln_fixed(unsigned int xin)
 	index1 = (int)((x >> 8) << 1);
 	rh = (uint64_t)crush_rh_lh[index1 - 256];
 	lh = (uint64_t)crush_rh_lh[index1 + 1 - 256];
-	xl64 = (uint64_t)((int64_t)x * (int64_t)rh);
+	xl64 = (uint64_t)x * rh; /* wraps like Ceph's (s64)x * u64 for x = 0x10000 */
 	xl64 >>= 48;
 	result = (uint64_t)iexpon;
 	result <<= (12 + 32);
@@ -632,17 +661,30 @@ int crush_do_rule(const struct crush_map *m, int ruleno, int x, int *result, int
 		return 0;
 	rule = m->rules[ruleno];
 
+	{
+		struct work_header *h = (struct work_header *)p;
+
+		if (h->magic != WORK_MAGIC || h->map != m || h->max_buckets != m->max_buckets ||
+		    h->gen == UINT32_MAX) {
+			memset(p, 0, sizeof(*h) + sizeof(struct work_bucket) * (size_t)m->max_buckets);
+			h->magic = WORK_MAGIC;
+			h->map = m;
+			h->max_buckets = m->max_buckets;
+		}
+		h->gen++;
+		w.gen = h->gen;
+		p += sizeof(*h);
+	}
 	w.wb = (struct work_bucket *)p;
-	p += align8(sizeof(struct work_bucket) * (size_t)m->max_buckets);
-	w.perm_area = (uint32_t *)p;
-	p += align8(sizeof(uint32_t) * perm_total(m));
-	w.perm_used = 0;
-	memset(w.wb, 0, sizeof(struct work_bucket) * (size_t)m->max_buckets);
+	p += sizeof(struct work_bucket) * (size_t)m->max_buckets;
 	a = (int *)p;
 	b = a + result_max;
 	cc = b + result_max;
 	wv = a;
 	o = b;
+	p += align8(sizeof(int) * 3 * (size_t)result_max);
+	w.perm_area = (uint32_t *)p;
+	w.perm_used = 0;
 
 	c.m = m;
 	c.w = &w;

@@ -453,16 +453,13 @@ json_t *mon_health_json(struct mon *mon, bool detail)
 	}
 	/* fullness from the OSDs' reports */
 	{
-		json_t *dump = pgmap_pg_dump_json(mon->pgmap, m, stale_s);
-		json_t *os = json_object_get(dump, "osd_stats"), *e;
-		size_t i;
 		json_t *df = json_array(), *dn = json_array();
 
-		json_array_foreach(os, i, e) {
-			double tot = (double)json_integer_value(json_object_get(e, "bytes_total"));
-			double used = (double)json_integer_value(json_object_get(e, "bytes_used"));
-			int id = (int)json_integer_value(json_object_get(e, "osd"));
-			if (tot <= 0 || !osdmap_is_up(m, id))
+		for (int32_t id = 0; id < mon->pgmap->nosds; id++) {
+			const struct osd_stat_entry *e = &mon->pgmap->osds[id];
+			double tot = (double)e->st.bytes_total, used = (double)e->st.bytes_used;
+
+			if (!e->stamp_ns || tot <= 0 || !osdmap_is_up(m, id))
 				continue;
 			if (used / tot >= full) {
 				nfull++;
@@ -474,7 +471,6 @@ json_t *mon_health_json(struct mon *mon, bool detail)
 				json_array_append_new(dn, json_string(buf));
 			}
 		}
-		json_decref(dump);
 		if (nfull) {
 			snprintf(buf, sizeof(buf), "%d full osd(s)", nfull);
 			add_check(checks, "OSD_FULL", "HEALTH_ERR", buf, (uint64_t)nfull, df);

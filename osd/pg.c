@@ -944,9 +944,15 @@ void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_in
 	}
 	if (changed) {
 		pg->info.same_interval_since = map->epoch;
-		CLOG_INFO("osd", "pg %s: epoch %u acting [%d,%d,%d%s] primary osd.%d", pg->coll,
-			  map->epoch, nacting > 0 ? acting[0] : -1, nacting > 1 ? acting[1] : -1,
-			  nacting > 2 ? acting[2] : -1, nacting > 3 ? ",..." : "", primary);
+		char set[96];
+		size_t n = 0;
+
+		set[0] = 0;
+		for (int i = 0; i < nacting && n < sizeof(set) - 12; i++)
+			n += (size_t)snprintf(set + n, sizeof(set) - n, "%s%d", i ? "," : "",
+					      acting[i]);
+		CLOG_INFO("osd", "pg %s: epoch %u acting [%s] primary osd.%d", pg->coll, map->epoch,
+			  set, primary);
 	}
 	pg->state = pool ? compute_state(pg) : 0;
 

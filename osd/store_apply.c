@@ -944,8 +944,11 @@ int store_apply_build(struct store *s, struct store_txn *t, struct store_totals 
 	cbuf_free(&a.allocated);
 	for (int i = 0; i < a.ngrp; i++)
 		group_flush(&a, &a.grp[i]);
-	store_totals_encode(&a.tot, &b);
-	wb_put(s, (const uint8_t *)"T", 1, b.data, b.len);
+	if (memcmp(&a.tot, &s->totals, sizeof(a.tot)) != 0) {
+		/* most overwrites change no total: no put */
+		store_totals_encode(&a.tot, &b);
+		wb_put(s, (const uint8_t *)"T", 1, b.data, b.len);
+	}
 	*tot = a.tot;
 	return 0;
 }

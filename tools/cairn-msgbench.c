@@ -123,7 +123,8 @@ static void client_dispatch(struct msg_conn *c, struct msg *m, void *arg)
 	} else {
 		b->outstanding--;
 	}
-	pthread_cond_broadcast(&b->cond);
+	if (b->outstanding <= 0 || b->failed) /* wake the main thread only at the end */
+		pthread_cond_broadcast(&b->cond);
 	pthread_mutex_unlock(&b->lock);
 	msg_free(m);
 }

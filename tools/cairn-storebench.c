@@ -2,7 +2,7 @@
  * cairn-storebench — the object store against plain files on the same disk, in one run.
  *
  *   cairn-storebench --dir DIR [--seconds S] [--workloads write4m,randwrite4k,randread4k]
- *                    [--targets store,file] [--qd N] [--STORE_OPTION VALUE ...]
+ *                    [--targets store,file] [--qd N] [--rounds R] [--STORE_OPTION VALUE ...]
  *
  * Workloads, each at queue depth 16 (--qd) with durability on:
  *   write4m     sequential 4 MiB writes: store = one new 4 MiB object per op;
@@ -12,6 +12,8 @@
  *   randread4k  4 KiB reads at random offsets of the same data (qd threads; both targets
  *               are read warm: RocksDB's cache / the page cache)
  * The store completes an op at on_commit (durable); the file target after fdatasync.
+ * Each workload runs S seconds per target, as R rounds (default 5) alternating store and
+ * file, so that load changes on a shared machine hit both alike.
  * Output, one line per workload and target:
  *   summary: workload=W target=T MBps=.. iops=.. lat_p99_ms=.. ops=.. seconds=..
  * Store options (store.def) may be overridden on the command line, e.g.
@@ -41,6 +43,7 @@ static const char *dir;
 struct stats {
 	pthread_mutex_t m;
 	uint64_t ops, bytes;
+	double secs;
 	uint32_t nlat;
 	uint32_t *lat_us; /* MAX_SAMPLES */
 };
@@ -49,6 +52,7 @@ static void stats_init(struct stats *st)
 {
 	pthread_mutex_init(&st->m, NULL);
 	st->ops = st->bytes = 0;
+	st->secs = 0;
 	st->nlat = 0;
 	if (!st->lat_us)
 		st->lat_us = malloc(MAX_SAMPLES * sizeof(uint32_t));
@@ -71,9 +75,9 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void report(const char *w, const char *t, struct stats *st, double secs)
+static void report(const char *w, const char *t, struct stats *st)
 {
-	double p99 = 0;
+	double p99 = 0, secs = st->secs > 0 ? st->secs : 1;
 
 	if (st->nlat) {
 		qsort(st->lat_us, st->nlat, sizeof(uint32_t), cmp_u32);
@@ -137,7 +141,7 @@ static void *file_worker(void *arg)
 	return NULL;
 }
 
-static int run_file(const char *w, struct stats *st)
+static int run_file(const char *w, struct stats *st, double secs)
 {
 	char path[4096];
 	pthread_t thr[64];
@@ -163,11 +167,10 @@ static int run_file(const char *w, struct stats *st)
 			fsync(shared);
 		}
 	}
-	stats_init(st);
 	t0 = now_mono_ns();
 	for (int i = 0; i < qd; i++) {
 		jobs[i] = (struct fjob){ .workload = w, .idx = i, .st = st,
-					 .deadline = t0 + (uint64_t)(seconds * 1e9) };
+					 .deadline = t0 + (uint64_t)(secs * 1e9) };
 		if (shared >= 0) {
 			jobs[i].fd = shared;
 		} else {
@@ -188,7 +191,7 @@ static int run_file(const char *w, struct stats *st)
 			unlink(path);
 		}
 	}
-	report(w, "file", st, (now_mono_ns() - t0) / 1e9);
+	st->secs += (now_mono_ns() - t0) / 1e9;
 	if (shared >= 0)
 		close(shared);
 	return rc;
@@ -234,9 +237,10 @@ static void wait_inflight(struct sbench *b, int max)
 	pthread_mutex_unlock(&b->m);
 }
 
-static int store_write_loop(struct sbench *b, const char *w, const uint8_t *buf, uint64_t *seq)
+static int store_write_loop(struct sbench *b, const char *w, const uint8_t *buf, uint64_t *seq,
+			    double secs)
 {
-	uint64_t deadline = now_mono_ns() + (uint64_t)(seconds * 1e9);
+	uint64_t deadline = now_mono_ns() + (uint64_t)(secs * 1e9);
 	char name[64];
 	int rc;
 
@@ -323,7 +327,7 @@ static int prefill(struct store *s, const uint8_t *buf)
 }
 
 static int run_store(struct store *s, const char *w, struct stats *st, const uint8_t *buf,
-		     uint64_t *seq)
+		     uint64_t *seq, double secs)
 {
 	struct sbench b = { .s = s, .st = st };
 	uint64_t t0;
@@ -335,7 +339,6 @@ static int run_store(struct store *s, const char *w, struct stats *st, const uin
 		rc = prefill(s, buf);
 	if (rc)
 		return rc;
-	stats_init(st);
 	t0 = now_mono_ns();
 	if (strcmp(w, "randread4k") == 0) {
 		pthread_t thr[64];
@@ -343,7 +346,7 @@ static int run_store(struct store *s, const char *w, struct stats *st, const uin
 
 		for (int i = 0; i < qd; i++) {
 			jobs[i] = (struct rjob){ .s = s, .st = st,
-						 .deadline = t0 + (uint64_t)(seconds * 1e9) };
+						 .deadline = t0 + (uint64_t)(secs * 1e9) };
 			pthread_create(&thr[i], NULL, store_reader, &jobs[i]);
 		}
 		for (int i = 0; i < qd; i++) {
@@ -352,15 +355,15 @@ static int run_store(struct store *s, const char *w, struct stats *st, const uin
 				rc = jobs[i].err;
 		}
 	} else {
-		rc = store_write_loop(&b, w, buf, seq);
+		rc = store_write_loop(&b, w, buf, seq, secs);
 	}
-	report(w, "store", st, (now_mono_ns() - t0) / 1e9);
+	st->secs += (now_mono_ns() - t0) / 1e9;
 	return rc;
 }
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: cairn-storebench --dir DIR [--seconds S] [--qd N] "
+	fprintf(stderr, "usage: cairn-storebench --dir DIR [--seconds S] [--qd N] [--rounds R] "
 			"[--workloads w1,w2] [--targets store,file] [--store_OPTION VALUE ...]\n");
 	exit(2);
 }
@@ -370,7 +373,8 @@ int main(int argc, char **argv)
 	const char *workloads = "write4m,randwrite4k,randread4k", *targets = "store,file";
 	struct cairn_conf *conf = NULL;
 	struct store *s = NULL;
-	struct stats st = { 0 };
+	struct stats st = { 0 }, fst = { 0 };
+	int rounds = 5;
 	char err[256], sdir[4096], *wl, *save = NULL;
 	uint64_t seq = 0;
 	struct store_counters c0, c1;
@@ -388,6 +392,8 @@ int main(int argc, char **argv)
 			seconds = atof(argv[++i]);
 		else if (strcmp(argv[i], "--qd") == 0 && i + 1 < argc)
 			qd = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc)
+			rounds = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--workloads") == 0 && i + 1 < argc)
 			workloads = argv[++i];
 		else if (strcmp(argv[i], "--targets") == 0 && i + 1 < argc)
@@ -395,7 +401,8 @@ int main(int argc, char **argv)
 		else
 			usage();
 	}
-	if (!dir || seconds <= 0 || seconds > 3600 || qd < 1 || qd > 64)
+	if (!dir || seconds <= 0 || seconds > 3600 || qd < 1 || qd > 64 || rounds < 1 ||
+	    rounds > 100)
 		usage();
 	mkdir(dir, 0755);
 	snprintf(sdir, sizeof(sdir), "%s/store", dir);
@@ -422,25 +429,40 @@ int main(int argc, char **argv)
 	for (char *w = strtok_r(wl, ",", &save); w && !rc; w = strtok_r(NULL, ",", &save)) {
 		if (strcmp(w, "write4m") && strcmp(w, "randwrite4k") && strcmp(w, "randread4k"))
 			usage();
-		if (s) {
+		/* store and file alternate in short rounds, so that a change in the load of
+		 * this (shared) machine hits both targets alike */
+		stats_init(&st);
+		stats_init(&fst);
+		if (s)
 			store_get_counters(s, &c0);
-			rc = run_store(s, w, &st, buf, &seq);
+		for (int r = 0; r < rounds && !rc; r++) {
+			if (s) {
+				rc = run_store(s, w, &st, buf, &seq, seconds / rounds);
+				if (rc)
+					fprintf(stderr, "cairn-storebench: store %s: %s\n", w,
+						cairn_strerror(rc));
+			}
+			if (!rc && strstr(targets, "file")) {
+				rc = run_file(w, &fst, seconds / rounds);
+				if (rc)
+					fprintf(stderr, "cairn-storebench: file %s: %s\n", w,
+						cairn_strerror(rc));
+			}
+		}
+		if (s) {
 			store_get_counters(s, &c1);
+			report(w, "store", &st);
 			if (c1.syncs > c0.syncs)
 				fprintf(stderr, "  store %s: %.1f txns per WAL sync\n", w,
 					(double)(c1.txns_committed - c0.txns_committed) /
 						(double)(c1.syncs - c0.syncs));
-			if (rc)
-				fprintf(stderr, "cairn-storebench: store %s: %s\n", w, cairn_strerror(rc));
 		}
-		if (!rc && strstr(targets, "file")) {
-			rc = run_file(w, &st);
-			if (rc)
-				fprintf(stderr, "cairn-storebench: file %s: %s\n", w, cairn_strerror(rc));
-		}
+		if (strstr(targets, "file"))
+			report(w, "file", &fst);
 	}
 	free(wl);
 	free(st.lat_us);
+	free(fst.lat_us);
 	free(buf);
 	store_close(s);
 	conf_free(conf);

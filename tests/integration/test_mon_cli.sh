@@ -145,6 +145,15 @@ err 2 pg map 99.0
 err 2 pg map 1.ff
 err 22 pg map garbage
 [ "$(J pg stat | jq -r .num_pgs)" = 36 ] || fail "pg stat counts 32 + 4 pgs"
+# an erasure pool gets an indep rule over hosts (created once, like Ceph's default profile)
+bump 1 osd pool create ecp 8 --erasure 2 1
+J osd pool get ecp | jq -e '.type == "erasure" and .size == 3 and .ec_k == 2 and .ec_m == 1
+    and .crush_rule_name == "erasure_rule"' >/dev/null || fail "ec pool: $(J osd pool get ecp)"
+J osd crush rule dump erasure_rule | jq -e '.steps | map(.op) | index("chooseleaf_indep") != null' \
+    >/dev/null || fail "erasure_rule is not indep"
+err 16 osd crush rule rm erasure_rule
+bump 1 osd pool rm ecp
+bump 1 osd crush rule rm erasure_rule
 
 # ---- OSD commands without OSDs, flags ----
 err 2 osd out 0

@@ -367,6 +367,46 @@ static void test_lifecycle(void **state)
 	assert_non_null(json_object_get(json_object_get(j, "checks"), "OSDMAP_FLAGS"));
 	json_decref(j);
 
+	/* fullness from the OSDs' own stats */
+	{
+		struct mon_pg_stats st;
+
+		memset(&st, 0, sizeof(st));
+		st.osd = 2;
+		st.osd_stat.bytes_total = 1000;
+		st.osd_stat.bytes_used = 900;
+		assert_int_equal(monc_send_pg_stats(cl->mc, &st), 0);
+		for (int i = 0;; i++) {
+			json_t *c;
+			assert_int_equal(cmd(cl, &j, "health detail"), 0);
+			c = json_object_get(json_object_get(j, "checks"), "OSD_NEARFULL");
+			if (c) {
+				assert_string_equal(json_string_value(json_object_get(c, "severity")),
+						    "HEALTH_WARN");
+				json_decref(j);
+				break;
+			}
+			json_decref(j);
+			assert_true(i < 100);
+			sleep_ms(20);
+		}
+		st.osd_stat.bytes_used = 990;
+		assert_int_equal(monc_send_pg_stats(cl->mc, &st), 0);
+		for (int i = 0;; i++) {
+			assert_int_equal(cmd(cl, &j, "health"), 0);
+			if (!strcmp(json_string_value(json_object_get(j, "status")), "HEALTH_ERR")) {
+				assert_non_null(json_object_get(json_object_get(j, "checks"), "OSD_FULL"));
+				json_decref(j);
+				break;
+			}
+			json_decref(j);
+			assert_true(i < 100);
+			sleep_ms(20);
+		}
+		st.osd_stat.bytes_used = 10;
+		assert_int_equal(monc_send_pg_stats(cl->mc, &st), 0);
+	}
+
 	/* garbage of every monitor message type: only that connection closes */
 	{
 		static const uint8_t junk[] = {1, 1, 200, 0, 0, 0, 9, 9};
@@ -421,8 +461,25 @@ static void test_lifecycle(void **state)
 	sub = client_new();
 	assert_int_equal(monc_sub_osdmap(sub->mc, 0), 0);
 	assert_int_equal(monc_wait_epoch(sub->mc, e, 5000), 0);
-	assert_int_equal(cmd(cl, NULL, "osd unset noout"), 0);
+	/* noout holds a down OSD in; unsetting it lets the tick mark it out */
+	failure(cl, 0, 1);
+	failure(cl, 2, 1);
 	assert_int_equal(monc_wait_epoch(sub->mc, e + 1, 5000), 0);
+	sleep_ms(1500);
+	assert_int_equal(epoch_of(cl), e + 1);
+	m = monc_get_osdmap(sub->mc);
+	assert_false(osdmap_is_up(m, 1));
+	assert_true(osdmap_is_in(m, 1));
+	osdmap_put(m);
+	assert_int_equal(cmd(cl, NULL, "osd unset noout"), 0);
+	assert_int_equal(monc_wait_epoch(sub->mc, e + 3, 5000), 0);
+	m = monc_get_osdmap(sub->mc);
+	assert_false(osdmap_is_in(m, 1));
+	osdmap_put(m);
+	pthread_mutex_lock(&sub->lock);
+	for (int i = 1; i < sub->nepochs; i++)
+		assert_int_equal(sub->epochs[i], sub->epochs[i - 1] + 1);
+	pthread_mutex_unlock(&sub->lock);
 	client_free(sub);
 	client_free(cl);
 	mon_stop();

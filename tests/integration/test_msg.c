@@ -868,6 +868,160 @@ static void test_remote_reset(void **state)
 	ep_free(srv);
 }
 
+/* Large messages over a lossless connection that keeps failing: data is re-sent from the
+ * caller's (uncopied) buffers, checked by content, delivered exactly once. */
+static void test_lossless_large_injected(void **state)
+{
+	struct ep *srv = ep_new(MSG_ENTITY_OSD, 1, EP_DATA, "127.0.0.1:0",
+				"ms_inject_socket_failures", "4", "ms_reconnect_min", "0.001",
+				"ms_reconnect_max", "0.01", NULL);
+	struct ep *cli = ep_new(MSG_ENTITY_OSD, 2, EP_HOLD, NULL, "ms_reconnect_min", "0.001",
+				"ms_reconnect_max", "0.01", NULL);
+	const size_t sz = 1u << 20;
+	const int count = 48;
+	struct big_ctx bc;
+	struct msgr_stats st;
+	uint8_t *buf;
+	uint64_t h;
+	struct msg_conn *c;
+
+	(void)state;
+	atomic_init(&bc.released, 0);
+	buf = malloc(sz);
+	assert_non_null(buf);
+	for (size_t i = 0; i < sz; i++)
+		buf[i] = (uint8_t)(i * 2654435761u >> 13);
+	h = cairn_xxh3(buf, sz);
+	c = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSLESS);
+	for (int i = 0; i < count; i++) {
+		struct iovec v[3] = { { buf, 1000 }, { buf + 1000, sz / 2 - 1000 },
+				      { buf + sz / 2, sz / 2 } };
+		struct msg_out o = { .type = T_DATA, .tid = (uint64_t)i, .front = &h,
+				     .front_len = 8, .data = v, .data_iovcnt = 3,
+				     .release = big_release, .release_arg = &bc };
+
+		assert_int_equal(msg_send(c, &o), 0);
+	}
+	assert_int_equal(ep_wait(srv, &srv->nrecv, count, 60), 0);
+	sleep_ms(50);
+	assert_int_equal(srv->nrecv, count); /* exactly once */
+	assert_int_equal(srv->data_errors, 0);
+	msgr_get_stats(srv->m, &st);
+	assert_true(st.injected >= 3);
+	/* every buffer is released once acked */
+	for (int i = 0; i < 400 && atomic_load(&bc.released) < count; i++)
+		sleep_ms(5);
+	assert_int_equal(atomic_load(&bc.released), count);
+	msg_conn_put(c);
+	ep_free(cli);
+	ep_free(srv);
+	free(buf);
+}
+
+struct mt_sender {
+	struct msg_conn *c;
+	uint32_t id;
+	uint32_t n;
+};
+
+static void *mt_sender_main(void *arg)
+{
+	struct mt_sender *s = arg;
+
+	for (uint32_t i = 0; i < s->n; i++) {
+		uint64_t v = ((uint64_t)s->id << 32) | i;
+		struct msg_out o = { .type = T_SEQ, .front = &v, .front_len = 8 };
+
+		if (msg_send(s->c, &o))
+			break;
+	}
+	return NULL;
+}
+
+static uint32_t mt_next[4];
+static atomic_int mt_errors;
+static atomic_uint_fast64_t mt_count;
+
+static void mt_dispatch(struct msg_conn *c, struct msg *m, void *arg)
+{
+	uint64_t v;
+
+	(void)c;
+	(void)arg;
+	memcpy(&v, m->front, 8);
+	if ((v >> 32) >= 4 || (uint32_t)v != mt_next[v >> 32])
+		atomic_fetch_add(&mt_errors, 1);
+	else
+		mt_next[v >> 32]++;
+	atomic_fetch_add(&mt_count, 1);
+	msg_free(m);
+}
+
+/* Four threads send on one connection at once; each thread's messages stay in order. */
+static void test_multithread_senders(void **state)
+{
+	static const struct msgr_ops ops = { .dispatch = mt_dispatch };
+	struct msgr_opts so = { .me = { MSG_ENTITY_OSD, 0 }, .nworkers = 2, .ops = &ops };
+	struct ep *cli = ep_new(MSG_ENTITY_OSD, 1, EP_HOLD, NULL, NULL);
+	struct mt_sender s[4];
+	pthread_t th[4];
+	struct msgr *srv;
+	struct msg_conn *c;
+
+	(void)state;
+	memset(mt_next, 0, sizeof(mt_next));
+	atomic_init(&mt_errors, 0);
+	atomic_init(&mt_count, 0);
+	srv = msgr_create(&so);
+	assert_int_equal(msgr_bind(srv, "127.0.0.1:0"), 0);
+	assert_int_equal(msgr_start(srv), 0);
+	c = msgr_connect(cli->m, msgr_addr(srv), MSG_LOSSLESS);
+	for (int i = 0; i < 4; i++) {
+		s[i] = (struct mt_sender){ .c = c, .id = (uint32_t)i, .n = 50000 };
+		assert_int_equal(pthread_create(&th[i], NULL, mt_sender_main, &s[i]), 0);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	for (int i = 0; i < 2000 && atomic_load(&mt_count) < 200000; i++)
+		sleep_ms(5);
+	assert_int_equal(atomic_load(&mt_count), 200000);
+	assert_int_equal(atomic_load(&mt_errors), 0);
+	msg_conn_put(c);
+	ep_free(cli);
+	msgr_destroy(srv);
+}
+
+/* A peer that accepts TCP but never answers the HELLO: the connect timeout fires. */
+static void test_handshake_timeout(void **state)
+{
+	struct ep *cli = ep_new(MSG_ENTITY_CLIENT, 1, EP_HOLD, NULL, "ms_connect_timeout", "0.2",
+				NULL);
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	struct msg_out o = { .type = T_PING, .front = "x", .front_len = 1 };
+	struct msg_conn *c;
+	char addr[64];
+	uint64_t t0;
+	int lfd;
+
+	(void)state;
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_int_equal(parse_addr("127.0.0.1:0", &sa), 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 8), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(sa.sin_port));
+	t0 = now_mono_ns();
+	c = msgr_connect(cli->m, addr, MSG_LOSSY);
+	assert_int_equal(msg_send(c, &o), 0); /* queued until the handshake: dropped at reset */
+	assert_int_equal(ep_wait_int(cli, &cli->resets, 1, 5), 0);
+	assert_true(now_mono_ns() - t0 >= 150000000ull);
+	assert_false(msg_conn_is_open(c));
+	msg_conn_put(c);
+	close(lfd);
+	ep_free(cli);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -881,6 +1035,9 @@ int main(void)
 		cmocka_unit_test(test_keepalive_idle),
 		cmocka_unit_test(test_close_and_errors),
 		cmocka_unit_test(test_remote_reset),
+		cmocka_unit_test(test_lossless_large_injected),
+		cmocka_unit_test(test_multithread_senders),
+		cmocka_unit_test(test_handshake_timeout),
 	};
 
 	log_init(NULL, getenv("TEST_LOG_LEVEL") ? atoi(getenv("TEST_LOG_LEVEL")) : LOG_WARN,

@@ -13,6 +13,8 @@
 
 #include "common/checksum.h"
 
+#include <xxhash.h>
+
 /* Bitwise reference CRC32C (reflected 0x82f63b78), for cross-checking the SIMD path. */
 static uint32_t crc32c_ref(uint32_t seed, const uint8_t *p, size_t n)
 {
@@ -97,6 +99,16 @@ static void test_xxh3_vectors(void **state)
 		buf[i] = (uint8_t)(i * 7 + 3);
 	for (i = 0; i < sizeof(buf); i += 13)
 		assert_true(cairn_xxh3(buf, i) == cairn_xxh3_seed(buf, i, 0));
+	/* the run-time dispatched (AVX2/AVX-512) path for long inputs agrees with the portable one
+	 */
+	for (i = 0; i < sizeof(buf); i += 61) {
+		struct cairn_h128 h2 = cairn_xxh3_128(buf, i);
+		XXH128_hash_t r = XXH3_128bits(buf, i);
+
+		assert_true(cairn_xxh3(buf, i) == XXH3_64bits(buf, i));
+		assert_true(cairn_xxh3_seed(buf, i, 77) == XXH3_64bits_withSeed(buf, i, 77));
+		assert_true(h2.lo == r.low64 && h2.hi == r.high64);
+	}
 	assert_true(cairn_xxh3_seed(buf, 100, 1) != cairn_xxh3(buf, 100));
 	assert_true(cairn_xxh3(buf, 100) != cairn_xxh3(buf, 101));
 }

@@ -4,6 +4,7 @@
  * test keeps working as the table grows. */
 // timeout: 60
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -296,6 +297,7 @@ static void test_argv_errors_leave_argv(void **state)
 	char *argv[] = {"prog", "--keep", "--log_level", "9", NULL};
 	char *argv2[] = {"prog", "--keep", "--log_level", NULL};
 	char *argv3[] = {"prog", "--log_level", "--", "3", NULL};
+	char *argv4[] = {"prog", "--log_file", "--mkfs", NULL};
 	struct cairn_conf *c = (struct cairn_conf *)1;
 	int argc = 4;
 	char err[256];
@@ -314,6 +316,9 @@ static void test_argv_errors_leave_argv(void **state)
 	argc = 4;
 	assert_int_equal(conf_load(&c, NULL, "osd", "0", &argc, argv3, err, sizeof(err)), -EINVAL);
 	assert_string_equal(err, "command line: option 'log_level' needs a value");
+	argc = 3;
+	assert_int_equal(conf_load(&c, NULL, "osd", "0", &argc, argv4, err, sizeof(err)), -EINVAL);
+	assert_string_equal(err, "command line: option 'log_file' needs a value");
 }
 
 static void test_file_errors(void **state)
@@ -485,12 +490,12 @@ static void test_double_values(void **state)
 	assert_int_equal(conf_set(c, o->name, "", err, sizeof(err)), -EINVAL);
 	assert_int_equal(conf_set(c, o->name, "1e999", err, sizeof(err)), -EINVAL);
 	if (*o->min) {
-		snprintf(buf, sizeof(buf), "%.17g", strtod(o->min, NULL) - 1.0);
+		snprintf(buf, sizeof(buf), "%.17g", nextafter(strtod(o->min, NULL), -INFINITY));
 		assert_int_equal(conf_set(c, o->name, buf, err, sizeof(err)), -EINVAL);
 		assert_non_null(strstr(err, "is out of range"));
 	}
 	if (*o->max) {
-		snprintf(buf, sizeof(buf), "%.17g", strtod(o->max, NULL) + 1.0);
+		snprintf(buf, sizeof(buf), "%.17g", nextafter(strtod(o->max, NULL), INFINITY));
 		assert_int_equal(conf_set(c, o->name, buf, err, sizeof(err)), -EINVAL);
 	}
 	assert_true(conf_double(c, o->name) == d);

