@@ -21,10 +21,7 @@
 
 #include "client/client_int.h"
 #include "common/config.h"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wcomment"
 #include "common/monc.h"
-#pragma GCC diagnostic pop
 #include "common/msg.h"
 #include "common/osdmap.h"
 #include "common/util.h"

@@ -25,10 +25,7 @@
 
 #include "common/config.h"
 #include "common/log.h"
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wcomment"
 #include "common/monc.h"
-#pragma GCC diagnostic pop
 #include "common/msg.h"
 #include "common/msg_types.h"
 #include "common/osdmap.h"
@@ -61,6 +58,8 @@ struct objecter {
 	int64_t client_num;
 
 	struct osdmap *map;       /* newest map; ref held */
+	struct osdmap *pending_map; /* client_debug_delay_maps_ms: next map to apply, ref held */
+	uint64_t pending_due_ns;
 	uint64_t last_tid;
 	struct objecter_op *ops_head, *ops_tail; /* live ops, tid order */
 	struct objecter_op *hash[TID_HASH_SIZE];
@@ -85,6 +84,7 @@ struct objecter {
 	uint64_t backoff_ns, backoff_max_ns, tick_ns;
 	int max_inflight;
 	uint64_t max_inflight_bytes;
+	uint64_t delay_maps_ns;
 };
 
 static __thread int in_callback;
@@ -580,7 +580,32 @@ void objecter_handle_reset(struct objecter *o, struct msg_conn *c)
 	pthread_mutex_unlock(&o->lock);
 }
 
+static void apply_map(struct objecter *o, struct osdmap *map);
+
 void objecter_handle_map(struct objecter *o, struct osdmap *map)
+{
+	if (o->delay_maps_ns) {
+		/* testing: park the map; the timer applies it when due */
+		pthread_mutex_lock(&o->lock);
+		if (!o->map) {
+			pthread_mutex_unlock(&o->lock);
+			apply_map(o, map); /* the first map is never delayed */
+			return;
+		}
+		if (map->epoch > o->map->epoch &&
+		    (!o->pending_map || map->epoch > o->pending_map->epoch)) {
+			if (!o->pending_map)
+				o->pending_due_ns = now_mono_ns() + o->delay_maps_ns;
+			osdmap_put(o->pending_map);
+			o->pending_map = osdmap_get(map);
+		}
+		pthread_mutex_unlock(&o->lock);
+		return;
+	}
+	apply_map(o, map);
+}
+
+static void apply_map(struct objecter *o, struct osdmap *map)
 {
 	struct objecter_op *op, *next, *dlist = NULL;
 
@@ -720,12 +745,21 @@ static void *timer_main(void *arg)
 				enqueue_locked(o, op);
 			}
 		}
+		struct osdmap *due = NULL;
+		if (o->pending_map && now >= o->pending_due_ns) {
+			due = o->pending_map;
+			o->pending_map = NULL;
+		}
 		pthread_mutex_unlock(&o->lock);
 		while (dlist) {
 			op = dlist;
 			dlist = op->qnext;
 			op->qnext = NULL;
 			deliver(op);
+		}
+		if (due) {
+			apply_map(o, due);
+			osdmap_put(due);
 		}
 		if (want)
 			monc_note_epoch(o->monc, want);
@@ -767,6 +801,7 @@ struct objecter *objecter_create(const struct objecter_opts *opts)
 	o->tick_ns = (uint64_t)conf_int(o->conf, "client_tick_ms") * 1000000ull;
 	o->max_inflight = (int)conf_int(o->conf, "client_max_inflight_ops");
 	o->max_inflight_bytes = (uint64_t)conf_int(o->conf, "client_max_inflight_bytes");
+	o->delay_maps_ns = (uint64_t)conf_int(o->conf, "client_debug_delay_maps_ms") * 1000000ull;
 	return o;
 }
 
@@ -830,6 +865,7 @@ void objecter_destroy(struct objecter *o)
 	}
 	free(o->sessions);
 	osdmap_put(o->map);
+	osdmap_put(o->pending_map);
 	pthread_cond_destroy(&o->cond);
 	pthread_cond_destroy(&o->timer_cond);
 	pthread_mutex_destroy(&o->lock);

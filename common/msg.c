@@ -352,6 +352,7 @@ static void pacc_hello(struct msg_worker *w, struct msg_pacc *p, const struct ms
 	struct msgr *m = w->m;
 	struct msg_attach *at;
 	struct msg_conn *c = NULL, *x, *stale = NULL;
+	struct msg_attach **pp;
 	int kick;
 
 	at = malloc(sizeof(*at));
@@ -363,7 +364,7 @@ static void pacc_hello(struct msg_worker *w, struct msg_pacc *p, const struct ms
 	if (h->policy == MSG_LOSSLESS)
 		for (x = m->conns; x; x = x->mnext)
 			if (!x->outgoing && x->policy == MSG_LOSSLESS && x->sid == h->sid &&
-			    x->peer_nonce == h->nonce && !atomic_load(&x->closed)) {
+			    !atomic_load(&x->closed)) {
 				c = x;
 				break;
 			}
@@ -407,9 +408,12 @@ static void pacc_hello(struct msg_worker *w, struct msg_pacc *p, const struct ms
 	at->h = *h;
 	snprintf(at->sock_peer, sizeof(at->sock_peer), "%s", p->sock_peer);
 	pacc_free(w, p, 0);
+	at->next = NULL;
 	pthread_mutex_lock(&c->w->lock);
-	at->next = c->w->attach;
-	c->w->attach = at;
+	/* FIFO: two HELLOs of one session (a retry after a handshake timeout) attach in order */
+	for (pp = &c->w->attach; *pp; pp = &(*pp)->next)
+		;
+	*pp = at;
 	pthread_mutex_unlock(&c->w->lock);
 	if (c->w == w)
 		ev_feed_event(w->loop, &w->wake, EV_ASYNC);
@@ -565,6 +569,7 @@ struct msgr *msgr_create(const struct msgr_opts *o)
 	m->ka_ns = (uint64_t)(conf_double(cf, "ms_keepalive_interval") * 1e9);
 	m->idle_ns = (uint64_t)(conf_double(cf, "ms_idle_timeout") * 1e9);
 	m->connect_ns = (uint64_t)(conf_double(cf, "ms_connect_timeout") * 1e9);
+	m->session_ns = (uint64_t)(conf_double(cf, "ms_session_timeout") * 1e9);
 	m->backoff_min = conf_double(cf, "ms_reconnect_min");
 	m->backoff_max = conf_double(cf, "ms_reconnect_max");
 	m->inject = conf_int(cf, "ms_inject_socket_failures");
@@ -583,6 +588,8 @@ struct msgr *msgr_create(const struct msgr_opts *o)
 		tick = (double)m->ka_ns / 4e9;
 	if (m->idle_ns && m->idle_ns / 4e9 < tick)
 		tick = (double)m->idle_ns / 4e9;
+	if (m->session_ns && m->session_ns / 4e9 < tick)
+		tick = (double)m->session_ns / 4e9;
 	if (m->connect_ns / 4e9 < tick)
 		tick = (double)m->connect_ns / 4e9;
 	if (tick < 0.005)

@@ -25,6 +25,8 @@ static void conn_shutdown(struct msg_conn *c, int call_reset);
 static int conn_parse(struct msg_conn *c);
 static void conn_read(struct msg_conn *c);
 
+/* ---- send queues ---- */
+
 /* q = a ++ q; a is left empty. */
 static void oq_prepend(struct oq *q, struct oq *a)
 {
@@ -363,6 +365,7 @@ static void conn_fail(struct msg_conn *c, int err, const char *why)
 	}
 	conn_drop_socket(c);
 	c->state = CS_WAIT;
+	c->wait_ns = now_mono_ns();
 	if (c->outgoing)
 		conn_schedule_retry(c);
 }
@@ -375,11 +378,8 @@ static void conn_bad_frame(struct msg_conn *c, int err, const char *why)
 	STAT_ADD(c->m, bad_frames, 1);
 	CLOG_WARN("msg", "%s: malformed frame: %s; closing connection",
 		  conn_name(c, nb, sizeof(nb)), why);
-	if (c->policy == MSG_LOSSLESS && !c->outgoing) {
-		/* the acceptor cannot reconnect and must not trust this peer's stream */
-		conn_shutdown(c, 1);
-		return;
-	}
+	/* lossless: the bad frame was not delivered (in_seq did not move), so the reconnect
+	 * re-sends it; a corrupted stream heals without the upper layer noticing */
 	conn_fail(c, err, why);
 }
 
@@ -588,11 +588,11 @@ static int conn_deliver(struct msg_conn *c, struct msg_in *in)
 	if (f->seq != c->in_seq + 1) {
 		free(in->m.data);
 		free(in);
-		CLOG_WARN("msg", "%s: sequence gap (got %llu after %llu); closing",
-			  conn_name(c, nb, sizeof(nb)), (unsigned long long)f->seq,
-			  (unsigned long long)c->in_seq);
+		CLOG_WARN("msg", "%s: malformed frame: sequence gap (got %llu after %llu); "
+			  "closing connection", conn_name(c, nb, sizeof(nb)),
+			  (unsigned long long)f->seq, (unsigned long long)c->in_seq);
 		STAT_ADD(m, bad_frames, 1);
-		conn_shutdown(c, 1);
+		conn_fail(c, -EPROTO, "sequence gap");
 		return -1;
 	}
 	c->in_seq = f->seq;
@@ -1048,6 +1048,17 @@ void msgc_tick(struct msg_conn *c, uint64_t now)
 		if (now - c->connect_ns > m->connect_ns)
 			conn_fail(c, -ETIMEDOUT, "connect timeout");
 		break;
+	case CS_WAIT:
+		/* an acceptor keeps a lossless session for a peer that may come back, but not
+		 * forever: its queue would be unbounded */
+		if (!c->outgoing && m->session_ns && now - c->wait_ns > m->session_ns) {
+			char nb[96];
+
+			CLOG_INFO("msg", "%s: peer did not come back; ending its session",
+				  conn_name(c, nb, sizeof(nb)));
+			conn_shutdown(c, 1);
+		}
+		break;
 	case CS_OPEN:
 		if (m->idle_ns && now - c->last_rx_ns > m->idle_ns) {
 			conn_fail(c, -ETIMEDOUT, "idle timeout");
@@ -1083,7 +1094,7 @@ void msgc_flush_acks(struct msg_worker *w)
 	while ((c = w->ackq)) {
 		w->ackq = c->anext;
 		c->ack_queued = 0;
-		if (c->state == CS_OPEN && c->acked_in != c->in_seq && !w->stopping) {
+		if (c->state == CS_OPEN && c->acked_in != c->in_seq) {
 			ctl_frame(c, MSG_TAG_ACK, 0, NULL, 0);
 			conn_flush(c);
 		}

@@ -154,7 +154,7 @@ struct msg_conn {
 	uint64_t out_seq;  /* last seq assigned */
 	uint64_t in_seq;   /* last seq received */
 	uint64_t acked_in; /* last in_seq we acknowledged */
-	uint64_t last_rx_ns, last_tx_ns, connect_ns;
+	uint64_t last_rx_ns, last_tx_ns, connect_ns, wait_ns;
 	int64_t inj_left;
 	uint8_t ctl[MSG_CTL_CAP];
 	uint32_t ctl_len, ctl_off;
@@ -194,7 +194,7 @@ struct msgr {
 	int nworkers;
 	uint64_t max_msg, max_out, rbuf_size;
 	int crc_data;
-	uint64_t ka_ns, idle_ns, connect_ns;
+	uint64_t ka_ns, idle_ns, connect_ns, session_ns;
 	double backoff_min, backoff_max;
 	int64_t inject;
 	struct msg_worker *w;

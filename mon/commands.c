@@ -433,6 +433,47 @@ static int cmd_osd_dump(struct cmd_ctx *x)
 	return 0;
 }
 
+static int cmd_osd_df(struct cmd_ctx *x)
+{
+	const struct osdmap *m = x->mon->map;
+	const struct osd_info *oi;
+	json_t *o = json_object(), *nodes = json_array(), *sum = json_object();
+	uint64_t tot = 0, used = 0;
+
+	osdmap_for_each_osd(m, oi) {
+		const struct mon_osd_stat *st = pgmap_osd_stat(x->mon->pgmap, oi->id);
+		json_t *n = json_object();
+		char name[32];
+
+		snprintf(name, sizeof(name), "osd.%d", oi->id);
+		json_object_set_new(n, "id", json_integer(oi->id));
+		json_object_set_new(n, "name", json_string(name));
+		json_object_set_new(n, "crush_weight", json_real(w2d(oi->crush_weight)));
+		json_object_set_new(n, "reweight", json_real(w2d(oi->reweight)));
+		json_object_set_new(n, "status", json_string(osd_info_up(oi) ? "up" : "down"));
+		json_object_set_new(n, "bytes_total", json_integer(st ? (json_int_t)st->bytes_total : 0));
+		json_object_set_new(n, "bytes_used", json_integer(st ? (json_int_t)st->bytes_used : 0));
+		json_object_set_new(n, "utilization",
+				    json_real(st && st->bytes_total ? 100.0 * (double)st->bytes_used /
+									  (double)st->bytes_total
+								    : 0));
+		json_object_set_new(n, "num_pgs", json_integer(st ? st->num_pgs : 0));
+		json_array_append_new(nodes, n);
+		if (st) {
+			tot += st->bytes_total;
+			used += st->bytes_used;
+		}
+	}
+	json_object_set_new(sum, "bytes_total", json_integer((json_int_t)tot));
+	json_object_set_new(sum, "bytes_used", json_integer((json_int_t)used));
+	json_object_set_new(sum, "utilization",
+			    json_real(tot ? 100.0 * (double)used / (double)tot : 0));
+	json_object_set_new(o, "nodes", nodes);
+	json_object_set_new(o, "summary", sum);
+	x->json = o;
+	return 0;
+}
+
 enum osd_change { CH_IN, CH_OUT, CH_DOWN, CH_RM };
 
 static int osd_change(struct cmd_ctx *x, enum osd_change ch)
@@ -1380,6 +1421,7 @@ static const struct cmd_def cmds[] = {
 	{{"osd", "tree"}, 0, 0, cmd_osd_tree},
 	{{"osd", "dump"}, 0, 0, cmd_osd_dump},
 	{{"osd", "stat"}, 0, 0, cmd_osd_stat},
+	{{"osd", "df"}, 0, 0, cmd_osd_df},
 	{{"osd", "in"}, 1, 64, cmd_osd_in},
 	{{"osd", "out"}, 1, 64, cmd_osd_out},
 	{{"osd", "down"}, 1, 64, cmd_osd_down},

@@ -216,10 +216,19 @@ static void session_catch_up(struct mon *mon, struct mon_session *s)
 
 void mon_publish(struct mon *mon)
 {
-	for (struct mon_session *s = mon->sessions; s; s = s->next) {
-		if (!msg_conn_is_open(s->conn))
+	struct mon_session **pp = &mon->sessions;
+
+	while (*pp) {
+		struct mon_session *s = *pp;
+
+		if (!msg_conn_is_open(s->conn)) { /* gone without a reset: drop it here */
+			*pp = s->next;
+			msg_conn_put(s->conn);
+			free(s);
 			continue;
+		}
 		session_catch_up(mon, s);
+		pp = &s->next;
 	}
 }
 
@@ -369,7 +378,16 @@ static void handle_command(struct mon *mon, struct msg_conn *c, struct msg *m)
 	r.epoch = mon->map->epoch;
 	cbuf_init(&b);
 	mon_command_reply_encode(&r, &b);
-	send_buf(c, MSG_MON_COMMAND_REPLY, m->tid, &b);
+	if (send_buf(c, MSG_MON_COMMAND_REPLY, m->tid, &b) == -EMSGSIZE) {
+		/* too big for one message: say so rather than leave the caller waiting */
+		r.rc = -EMSGSIZE;
+		r.status = "reply larger than ms_max_message_size";
+		r.out = NULL;
+		r.outlen = 0;
+		cbuf_reset(&b);
+		mon_command_reply_encode(&r, &b);
+		send_buf(c, MSG_MON_COMMAND_REPLY, m->tid, &b);
+	}
 	cbuf_free(&b);
 	free(status);
 	free(out);

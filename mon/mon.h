@@ -115,6 +115,8 @@ json_t *pgmap_pg_dump_json(struct pgmap *pm, const struct osdmap *m, double stal
 json_t *pgmap_pool_stats_json(struct pgmap *pm, const struct osdmap *m, int64_t pool);
 /* {"status": "HEALTH_OK|WARN|ERR", "checks": {NAME: {severity, summary, count, detail[]}}} */
 json_t *mon_health_json(struct mon *mon, bool detail);
+/* An OSD's last reported capacity (NULL if it never reported). */
+const struct mon_osd_stat *pgmap_osd_stat(struct pgmap *pm, int32_t osd);
 /* One PG's state string / stats (NULL if never reported). */
 const struct mon_pg_stat *pgmap_get(struct pgmap *pm, struct pg_id pg, uint64_t *stamp_ns);
 

@@ -146,6 +146,13 @@ void pgmap_apply_report(struct pgmap *pm, const struct osdmap *m, const struct m
 	}
 }
 
+const struct mon_osd_stat *pgmap_osd_stat(struct pgmap *pm, int32_t osd)
+{
+	if (osd < 0 || osd >= pm->nosds || !pm->osds[osd].stamp_ns)
+		return NULL;
+	return &pm->osds[osd].st;
+}
+
 const struct mon_pg_stat *pgmap_get(struct pgmap *pm, struct pg_id pg, uint64_t *stamp_ns)
 {
 	struct pool_pgs *pp = find_pool(pm, pg.pool);
@@ -399,6 +406,49 @@ json_t *pgmap_pool_stats_json(struct pgmap *pm, const struct osdmap *m, int64_t 
 	return o;
 }
 
+/* Up to HEALTH_DETAIL_MAX "pg 1.2 is active+undersized+degraded, acting [0,1]" lines for the
+ * PGs whose effective state has any of `any` bits (or lacks all of `none_of`, when non-zero). */
+#define HEALTH_DETAIL_MAX 50
+static json_t *pg_detail(struct pgmap *pm, const struct osdmap *m, double stale_s, uint64_t any,
+			 uint64_t lacks)
+{
+	json_t *d = json_array();
+	uint64_t now = now_mono_ns();
+	size_t n = 0, more = 0;
+
+	for (uint32_t i = 0; i < pm->npools; i++) {
+		struct pool_pgs *pp = &pm->pools[i];
+		for (uint32_t ps = 0; ps < pp->pg_num; ps++) {
+			uint64_t st = eff_state(&pp->e[ps], m, now, stale_s);
+			struct pg_id pg = {pp->pool, ps};
+			char id[PG_ID_STR_MAX], sts[512], line[700], set[160];
+			size_t o = 0;
+
+			if (!(st & any) && !(lacks && !(st & lacks)))
+				continue;
+			if (n >= HEALTH_DETAIL_MAX) {
+				more++;
+				continue;
+			}
+			pg_state_str(st, sts, sizeof(sts));
+			set[0] = '\0';
+			for (int k = 0; k < pp->e[ps].st.nacting && o < sizeof(set); k++)
+				o += (size_t)snprintf(set + o, sizeof(set) - o, "%s%d", k ? "," : "",
+						      pp->e[ps].st.acting[k]);
+			snprintf(line, sizeof(line), "pg %s is %s, acting [%s]",
+				 pg_id_str(&pg, id, sizeof(id)), sts, set);
+			json_array_append_new(d, json_string(line));
+			n++;
+		}
+	}
+	if (more) {
+		char line[64];
+		snprintf(line, sizeof(line), "... and %zu more", more);
+		json_array_append_new(d, json_string(line));
+	}
+	return d;
+}
+
 /* ---- health ---- */
 
 static void add_check(json_t *checks, const char *name, const char *sev, const char *summary,
@@ -502,7 +552,10 @@ json_t *mon_health_json(struct mon *mon, bool detail)
 			 (unsigned long long)t.inactive, (unsigned long long)t.down,
 			 (unsigned long long)t.stale);
 		add_check(checks, "PG_AVAILABILITY", "HEALTH_WARN", buf,
-			  t.inactive + t.down + t.stale, NULL);
+			  t.inactive + t.down + t.stale,
+			  detail ? pg_detail(mon->pgmap, m, stale_s, PG_STATE_DOWN | PG_STATE_STALE,
+					     PG_STATE_ACTIVE)
+				 : NULL);
 		sev = sev < 1 ? 1 : sev;
 	}
 	if (t.degraded || t.degraded_pgs || t.undersized_pgs) {
@@ -511,7 +564,10 @@ json_t *mon_health_json(struct mon *mon, bool detail)
 			 "pgs undersized",
 			 (unsigned long long)t.degraded, (unsigned long long)t.degraded_pgs,
 			 (unsigned long long)t.undersized_pgs);
-		add_check(checks, "PG_DEGRADED", "HEALTH_WARN", buf, t.degraded_pgs, NULL);
+		add_check(checks, "PG_DEGRADED", "HEALTH_WARN", buf, t.degraded_pgs,
+			  detail ? pg_detail(mon->pgmap, m, stale_s,
+					     PG_STATE_DEGRADED | PG_STATE_UNDERSIZED, 0)
+				 : NULL);
 		sev = sev < 1 ? 1 : sev;
 	}
 	if (t.misplaced) {
@@ -527,7 +583,9 @@ json_t *mon_health_json(struct mon *mon, bool detail)
 	if (t.inconsistent_pgs) {
 		snprintf(buf, sizeof(buf), "Possible data damage: %llu pgs inconsistent",
 			 (unsigned long long)t.inconsistent_pgs);
-		add_check(checks, "PG_DAMAGED", "HEALTH_ERR", buf, t.inconsistent_pgs, NULL);
+		add_check(checks, "PG_DAMAGED", "HEALTH_ERR", buf, t.inconsistent_pgs,
+			  detail ? pg_detail(mon->pgmap, m, stale_s, PG_STATE_INCONSISTENT, 0)
+				 : NULL);
 		sev = 2;
 	}
 	if (!detail) {

@@ -225,7 +225,10 @@ static void wait_for_map(struct osd_shard *sh, struct osd_item *it, uint32_t epo
 	else
 		sh->wait_map_head = it;
 	sh->wait_map_tail = it;
-	monc_note_epoch(sh->osd->monc, epoch);
+	pthread_rwlock_rdlock(&sh->osd->monc_lock);
+	if (sh->osd->monc)
+		monc_note_epoch(sh->osd->monc, epoch);
+	pthread_rwlock_unlock(&sh->osd->monc_lock);
 }
 
 static void dispatch_client_op(struct osd_shard *sh, struct osd_item *it)
@@ -444,8 +447,12 @@ static void osd_dispatch(struct msg_conn *c, struct msg *m, void *arg)
 	struct cdec d;
 	int r = 0;
 
-	if (o->monc && monc_handle(o->monc, c, m))
+	pthread_rwlock_rdlock(&o->monc_lock);
+	if (o->monc && monc_handle(o->monc, c, m)) {
+		pthread_rwlock_unlock(&o->monc_lock);
 		return;
+	}
+	pthread_rwlock_unlock(&o->monc_lock);
 	if (atomic_load(&o->stopping)) {
 		msg_free(m);
 		return;
@@ -500,8 +507,12 @@ static void osd_dispatch(struct msg_conn *c, struct msg *m, void *arg)
 		msg_conn_close(c);
 		return;
 	}
-	if (m->type == MSG_OSD_OP)
-		monc_note_epoch(o->monc, it->req->epoch);
+	if (m->type == MSG_OSD_OP) {
+		pthread_rwlock_rdlock(&o->monc_lock);
+		if (o->monc)
+			monc_note_epoch(o->monc, it->req->epoch);
+		pthread_rwlock_unlock(&o->monc_lock);
+	}
 	it->m = m;
 	it->conn = msg_conn_get(c);
 	push_item(o, it);
@@ -511,8 +522,10 @@ static void osd_reset(struct msg_conn *c, void *arg)
 {
 	struct osd *o = arg;
 
+	pthread_rwlock_rdlock(&o->monc_lock);
 	if (o->monc)
 		monc_handle_reset(o->monc, c);
+	pthread_rwlock_unlock(&o->monc_lock);
 }
 
 /* A peer OSD restarted: messages queued on the old session were dropped. */
@@ -732,6 +745,7 @@ int osd_start(struct osd **out, struct cairn_conf *conf, int32_t id)
 	o->inflight_max = (uint32_t)conf_int(conf, "osd_inflight_writes_max");
 	pthread_mutex_init(&o->map_lock, NULL);
 	pthread_mutex_init(&o->cb_lock, NULL);
+	pthread_rwlock_init(&o->monc_lock, NULL);
 	pthread_mutex_init(&o->tick_lock, NULL);
 	pthread_cond_init(&o->tick_cond, NULL);
 
@@ -842,8 +856,15 @@ void osd_stop(struct osd *o)
 	pthread_cond_signal(&o->tick_cond);
 	pthread_mutex_unlock(&o->tick_lock);
 	pthread_join(o->tick, NULL);
-	monc_destroy(o->monc);
-	o->monc = NULL;
+	{
+		struct monc *mc;
+
+		pthread_rwlock_wrlock(&o->monc_lock);
+		mc = o->monc;
+		o->monc = NULL;
+		pthread_rwlock_unlock(&o->monc_lock);
+		monc_destroy(mc);
+	}
 	/* drain queued work while the messengers still exist (replies may go out); with
 	 * stopping set the shards drop new ops and repops and no longer touch the store, so
 	 * the store can close after them (late commit callbacks see oq_gone) */

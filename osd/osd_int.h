@@ -77,7 +77,8 @@ struct osd {
 	uint8_t uuid[16];
 	struct msgr *msgr;    /* clients, mon, peers' repops */
 	struct msgr *hb_msgr; /* outgoing heartbeats only */
-	struct monc *monc;
+	struct monc *monc;    /* NULL once stopping; messenger callbacks use it under monc_lock */
+	pthread_rwlock_t monc_lock;
 	struct op_queue *oq;
 	unsigned nshards;
 	struct osd_shard *shards;

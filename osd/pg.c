@@ -659,6 +659,18 @@ void pg_do_client_op(struct pg *pg, struct osd_item *it)
 		do_list(pg, it);
 		return;
 	}
+	if (!req->oid[0]) {
+		struct osd_op_result res[OSD_OPS_MAX] = { 0 };
+		struct cbuf none;
+
+		cbuf_init(&none);
+		for (uint32_t i = 0; i < req->nops; i++)
+			res[i].rc = i ? -ECANCELED : -EINVAL;
+		osd_send_reply(o, it->conn, req, -EINVAL, 0, pg->map_epoch,
+			       (struct osd_eversion){ 0, 0 }, res, req->nops, &none);
+		osd_item_free(it);
+		return;
+	}
 	write = op_req_is_write(req);
 	if (write) {
 		const struct pg_log_entry *e = pg_log_find_reqid(&pg->log, &req->reqid);

@@ -6,8 +6,9 @@
  *
  *   store_queue_txn ──> aq ──[apply thread]──> cq ──[commit thread]──> freed
  *                             build batch            one WAL sync for
- *                             write (sync=0)         everything in cq,
- *                             on_applied             on_commit each
+ *                             (slot data: fdatasync) everything in cq,
+ *                             write (sync=0)         on_commit each
+ *                             on_applied
  *
  * The apply thread builds each transaction into a WriteBatchWithIndex (store_apply.c) and
  * writes it with sync off: RocksDB puts it in the WAL (write(2), in the page cache) and the
@@ -262,6 +263,7 @@ static int open_data(struct store *s)
 			break;
 		}
 		g = store_get_be64(k + 1);
+		rc = store_pbits_set(s, g, v);
 		for (uint64_t i = 0; i < STORE_BGROUP_BYTES * 8 && !rc; i++)
 			if (v[i / 8] & (1u << (i % 8)))
 				rc = store_alloc_mark(s, g * STORE_BGROUP_BYTES * 8 + i);
@@ -450,9 +452,15 @@ static int apply_one(struct store *s, struct store_txn *t)
 		ctr_add(&s->ctr.txns_failed, 1);
 		return rc;
 	}
+	/* slot bytes reach the disk before the batch that points at them even exists in the
+	 * WAL: whatever survives a power cut, a chunk never references unwritten bytes */
+	if (t->wrote_slots && s->sync && fdatasync(s->datafd))
+		return fail_sticky(s, -EIO);
 	rocksdb_write_writebatch_wi(s->db, s->wo, s->wb, &err);
 	if (err)
 		return fail_sticky(s, db_err(err));
+	if (store_apply_written(s))
+		return fail_sticky(s, -EIO);
 	s->totals = tot;
 	__atomic_store_n(&s->stat_objects, tot.objects, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->stat_stored, tot.stored, __ATOMIC_RELAXED);
@@ -516,16 +524,9 @@ static void *commit_thread(void *arg)
 		uint64_t n = 0, bytes = 0, ok = 0;
 		int rc = 0;
 
-		bool data = false;
-
-		for (t = list; t; t = t->next) {
+		for (t = list; t; t = t->next)
 			need |= t->rc == 0;
-			data |= t->rc == 0 && t->wrote_slots;
-		}
-		/* slot data first: a durable batch must never point at unwritten slots */
-		if (data && s->sync && fdatasync(s->datafd))
-			rc = fail_sticky(s, -EIO);
-		if (!rc && need && s->sync) {
+		if (need && s->sync) {
 			rocksdb_flush_wal(s->db, 1, &err);
 			if (err)
 				rc = fail_sticky(s, db_err(err));

@@ -1,8 +1,9 @@
 /*
  * store_alloc — which slots of the data file are in use: an in-memory bitmap, rebuilt at
- * open from the "E" keys (store_int.h explains why that is crash-safe). Allocation is
- * next-fit from the last slot handed out, so a large write gets contiguous slots and goes
- * out in one pwrite. The file only grows; freed slots are reused.
+ * open from the "B" keys (store_int.h explains why that is crash-safe). Allocation is
+ * next-fit from the last slot handed out, below the high-water mark (the highest slot
+ * ever used + 1), so a large write gets contiguous slots and goes out in one pwrite, and
+ * freed slots are reused before the file grows. The file never shrinks.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,8 +36,8 @@ int store_alloc_mark(struct store *s, uint64_t slot)
 	if (!rc && !(s->slot_bits[slot / 64] & (1ull << (slot % 64)))) {
 		s->slot_bits[slot / 64] |= 1ull << (slot % 64);
 		s->slots_used++;
-		if (slot + 1 > s->slot_hint)
-			s->slot_hint = slot + 1;
+		if (slot + 1 > s->slot_hwm)
+			s->slot_hwm = slot + 1;
 	}
 	pthread_mutex_unlock(&s->alloc_lock);
 	return rc;
@@ -44,32 +45,37 @@ int store_alloc_mark(struct store *s, uint64_t slot)
 
 int store_alloc_get(struct store *s, uint64_t *slot)
 {
-	uint64_t words, w, i;
+	uint64_t words, w, i, hint;
 	int rc = 0;
 
 	pthread_mutex_lock(&s->alloc_lock);
-	words = s->slot_cap / 64;
-	/* next-fit: from the hint to the end, then from the start */
+	/* next-fit below the high-water mark (wrapping once), so freed slots are reused
+	 * before the file grows; then the slot at the mark */
+	words = (s->slot_hwm + 63) / 64;
+	hint = s->slot_hint < s->slot_hwm ? s->slot_hint : 0;
 	for (i = 0; i <= words && words; i++) {
-		w = (s->slot_hint / 64 + i) % words;
+		w = (hint / 64 + i) % words;
 		uint64_t free_bits = ~s->slot_bits[w];
 
 		if (i == 0)
-			free_bits &= ~0ull << (s->slot_hint % 64);
+			free_bits &= ~0ull << (hint % 64);
 		if (free_bits) {
 			*slot = w * 64 + (uint64_t)__builtin_ctzll(free_bits);
-			goto found;
+			if (*slot < s->slot_hwm)
+				goto found;
 		}
 	}
-	/* everything in use (or nothing yet): grow */
-	*slot = s->slot_cap;
-	rc = grow_locked(s, *slot);
+	*slot = s->slot_hwm;
+	if (*slot >= s->slot_cap)
+		rc = grow_locked(s, *slot);
 	if (rc)
 		goto out;
 found:
 	s->slot_bits[*slot / 64] |= 1ull << (*slot % 64);
 	s->slots_used++;
 	s->slot_hint = *slot + 1;
+	if (*slot + 1 > s->slot_hwm)
+		s->slot_hwm = *slot + 1;
 out:
 	pthread_mutex_unlock(&s->alloc_lock);
 	return rc;
@@ -88,6 +94,30 @@ void store_alloc_put(struct store *s, uint64_t slot)
 void store_alloc_free_all(struct store *s)
 {
 	free(s->slot_bits);
+	free(s->pbits);
+	s->pbits = NULL;
+	s->pbits_bytes = 0;
 	s->slot_bits = NULL;
-	s->slot_cap = s->slots_used = s->slot_hint = 0;
+	s->slot_cap = s->slots_used = s->slot_hint = s->slot_hwm = 0;
+}
+
+int store_pbits_set(struct store *s, uint64_t g, const uint8_t *bits)
+{
+	uint64_t need = (g + 1) * STORE_BGROUP_BYTES;
+
+	if (need > s->pbits_bytes) {
+		uint64_t cap = s->pbits_bytes ? s->pbits_bytes : 4096;
+		uint8_t *nb;
+
+		while (cap < need)
+			cap *= 2;
+		nb = realloc(s->pbits, cap);
+		if (!nb)
+			return -ENOMEM;
+		memset(nb + s->pbits_bytes, 0, cap - s->pbits_bytes);
+		s->pbits = nb;
+		s->pbits_bytes = cap;
+	}
+	memcpy(s->pbits + g * STORE_BGROUP_BYTES, bits, STORE_BGROUP_BYTES);
+	return 0;
 }

@@ -38,6 +38,7 @@ struct actx {
 	struct cbuf allocated; /* slots taken by this build: given back if it fails */
 	struct bgroup grp[ACTX_GROUPS];
 	int ngrp, evict;
+	struct cbuf touched; /* groups evicted from grp (u64 each): reloaded after the write */
 };
 
 struct obj {
@@ -339,21 +340,27 @@ static int slot_mark(struct actx *a, uint64_t slot, bool used)
 		} else {
 			b = &a->grp[a->evict++ % ACTX_GROUPS];
 			group_flush(a, b);
+			enc_u64(&a->touched, b->g);
 		}
-		k[0] = 'B';
-		store_put_be64(k + 1, g);
 		b->g = g;
 		b->dirty = false;
 		memset(b->bits, 0, sizeof(b->bits));
-		rc = store_wb_get(a->s, k, 9, &v, &vl);
-		if (rc && rc != -ENOENT)
-			return rc;
-		if (!rc) {
-			if (vl == STORE_BGROUP_BYTES)
-				memcpy(b->bits, v, vl);
-			rocksdb_free(v);
-			if (vl != STORE_BGROUP_BYTES)
-				return -EIO;
+		if (a->evict > 0) {
+			/* evicted before: the batch holds a newer copy than the mirror */
+			k[0] = 'B';
+			store_put_be64(k + 1, g);
+			rc = store_wb_get(a->s, k, 9, &v, &vl);
+			if (rc && rc != -ENOENT)
+				return rc;
+			if (!rc) {
+				if (vl == STORE_BGROUP_BYTES)
+					memcpy(b->bits, v, vl);
+				rocksdb_free(v);
+				if (vl != STORE_BGROUP_BYTES)
+					return -EIO;
+			}
+		} else if ((g + 1) * STORE_BGROUP_BYTES <= a->s->pbits_bytes) {
+			memcpy(b->bits, a->s->pbits + g * STORE_BGROUP_BYTES, STORE_BGROUP_BYTES);
 		}
 	}
 	if (used)
@@ -898,57 +905,102 @@ static int apply_op(struct actx *a, struct store_op *op)
 	return 0;
 }
 
+/* The apply context: one per apply thread (~600 bytes of bitmap cache). */
+static __thread struct actx apply_ctx;
+
 int store_apply_build(struct store *s, struct store_txn *t, struct store_totals *tot)
 {
-	static __thread struct actx a; /* one per apply thread: ~600 bytes of bitmap cache */
-
-	memset(&a, 0, offsetof(struct actx, grp));
-	a.s = s;
-	a.t = t;
-	a.now = now_wall_ns();
-	a.tot = s->totals;
-	a.ngrp = a.evict = 0;
+	struct actx *a = &apply_ctx;
+	memset(a, 0, offsetof(struct actx, grp)); /* touched (after grp) keeps its memory */
+	a->s = s;
+	a->t = t;
+	a->now = now_wall_ns();
+	a->tot = s->totals;
+	a->ngrp = a->evict = 0;
 	struct store_op op;
 	struct cdec d;
 	uint8_t buf[64];
 	struct cbuf b = { .data = buf, .cap = sizeof(buf) };
 	int rc = 0;
 
+	cbuf_reset(&a->touched);
 	rocksdb_writebatch_wi_clear(s->wb);
 	cbuf_reset(&t->freed);
 	t->wrote_slots = false;
-	cbuf_init(&a.allocated);
+	cbuf_init(&a->allocated);
 	cdec_init(&d, t->ops.data, t->ops.len);
 	for (uint32_t i = 0; i < t->nops && !rc; i++) {
 		rc = store_op_next(&d, &op);
 		if (rc)
 			rc = -EINVAL;
 		else
-			rc = apply_op(&a, &op);
+			rc = apply_op(a, &op);
 	}
-	if (!rc && (t->freed.err || a.allocated.err))
+	if (!rc && (t->freed.err || a->allocated.err))
 		rc = -ENOMEM;
 	if (rc) {
 		/* nothing reaches the DB: the slots written are free again, none was freed */
 		struct cdec ad;
 		uint64_t slot;
 
-		cdec_init(&ad, a.allocated.data, a.allocated.len);
+		cdec_init(&ad, a->allocated.data, a->allocated.len);
 		while (dec_left(&ad) >= 8 && dec_u64(&ad, &slot) == 0)
 			store_alloc_put(s, slot);
 		cbuf_reset(&t->freed);
 		t->wrote_slots = false;
-		cbuf_free(&a.allocated);
+		cbuf_free(&a->allocated);
 		return rc;
 	}
-	cbuf_free(&a.allocated);
-	for (int i = 0; i < a.ngrp; i++)
-		group_flush(&a, &a.grp[i]);
-	if (memcmp(&a.tot, &s->totals, sizeof(a.tot)) != 0) {
+	cbuf_free(&a->allocated);
+	for (int i = 0; i < a->ngrp; i++)
+		group_flush(a, &a->grp[i]);
+	/* mirror the cached groups into s->pbits now (if this batch then fails to write, the
+	 * store is failed for good, so a mirror running ahead does not matter); evicted ones
+	 * are re-read from the DB once the batch is in (store_apply_written) */
+	for (int i = 0; i < a->ngrp && !rc; i++)
+		rc = store_pbits_set(s, a->grp[i].g, a->grp[i].bits);
+	if (rc)
+		return rc;
+	if (memcmp(&a->tot, &s->totals, sizeof(a->tot)) != 0) {
 		/* most overwrites change no total: no put */
-		store_totals_encode(&a.tot, &b);
+		store_totals_encode(&a->tot, &b);
 		wb_put(s, (const uint8_t *)"T", 1, b.data, b.len);
 	}
-	*tot = a.tot;
+	*tot = a->tot;
 	return 0;
+}
+
+int store_apply_written(struct store *s)
+{
+	struct cdec d;
+	uint64_t g;
+	int rc = 0;
+
+	if (!apply_ctx.touched.len)
+		return 0;
+	cdec_init(&d, apply_ctx.touched.data, apply_ctx.touched.len);
+	while (!rc && dec_left(&d) >= 8 && dec_u64(&d, &g) == 0) {
+		uint8_t k[9], bits[STORE_BGROUP_BYTES] = { 0 };
+		char *v, *err = NULL;
+		size_t vl;
+
+		k[0] = 'B';
+		store_put_be64(k + 1, g);
+		v = rocksdb_get_cf(s->db, s->ro, s->cf[0], (const char *)k, 9, &vl, &err);
+		if (err) {
+			rocksdb_free(err);
+			rc = -EIO;
+			break;
+		}
+		if (v && vl == STORE_BGROUP_BYTES)
+			memcpy(bits, v, vl);
+		else if (v)
+			rc = -EIO;
+		if (v)
+			rocksdb_free(v);
+		if (!rc)
+			rc = store_pbits_set(s, g, bits);
+	}
+	cbuf_reset(&apply_ctx.touched);
+	return rc;
 }

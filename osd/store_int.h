@@ -25,8 +25,8 @@
  * slot holding someone else's bytes, fails its check.
  *
  * Crash rule: every key of a transaction goes into one RocksDB WriteBatch: RocksDB's WAL
- * makes it all-or-nothing. Slot data is written (pwrite) before the batch, and synced
- * before the WAL is, so a committed batch never points at unwritten data. A slot freed by
+ * makes it all-or-nothing. Slot data is written and synced before the batch is written
+ * at all, so no WAL record ever points at bytes that are not on disk. A slot freed by
  * a transaction is reused only after that transaction is durable, so a crash that rolls
  * the transaction back finds the old data intact. Slots in use are exactly the bits set in
  * the "B" keys (changed in the same batch as the chunks; the allocator is rebuilt from them
@@ -208,10 +208,14 @@ struct store {
 	uint64_t *slot_bits;
 	uint64_t slot_cap;     /* bits in slot_bits */
 	uint64_t slot_hint;    /* next-fit start */
+	uint64_t slot_hwm;     /* highest slot in use + 1 (the file's extent) */
 	uint64_t slots_used;
 
 	/* apply thread only */
 	struct store_totals totals;
+	uint8_t *pbits;	       /* what the "B" keys say (as of the last applied batch): the
+				  apply thread reads this instead of getting the keys */
+	uint64_t pbits_bytes;
 	rocksdb_writebatch_wi_t *wb;
 	uint8_t *chunkbuf; /* STORE_CHUNK_HDR + chunk_size */
 
@@ -241,6 +245,11 @@ static inline rocksdb_column_family_handle_t *store_cf(struct store *s, const vo
 /* store_apply.c: interprets t's ops into s->wb (cleared first), the totals it leads to in
  * *tot (s->totals is not changed). 0 or the failing op's error. Apply thread only. */
 int store_apply_build(struct store *s, struct store_txn *t, struct store_totals *tot);
+/* After the batch of a successful build is written: refreshes s->pbits for bitmap groups
+ * the build had to evict from its cache. Apply thread only. */
+int store_apply_written(struct store *s);
+/* s->pbits: sets group g's bytes (grows the mirror as needed). */
+int store_pbits_set(struct store *s, uint64_t g, const uint8_t *bits);
 /* Gets key from the batch, then the DB: 0 + *val (rocksdb_free()), -ENOENT, -EIO. */
 int store_wb_get(struct store *s, const uint8_t *k, size_t klen, char **val, size_t *vlen);
 /* store_alloc.c */

@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		"usage: cairn [-c CONF] [-m MON_ADDR] [-f plain|json] [--connect-timeout SEC] COMMAND\n"
 		"commands:\n"
 		"  status | -s                     health [detail]\n"
-		"  osd tree|dump|stat              osd in|out|down|rm ID...\n"
+		"  osd tree|dump|stat|df           osd in|out|down|rm ID...\n"
 		"  osd set|unset FLAG              osd reweight ID WEIGHT\n"
 		"  osd crush add-bucket NAME TYPE  osd crush move NAME TYPE=NAME...\n"
 		"  osd crush add|set ID W TYPE=NAME...   osd crush reweight NAME W\n"
@@ -252,6 +252,22 @@ static bool render(const char *const *argv, int argc, json_t *o)
 		printf("%lld osds: %lld up, %lld in; epoch: e%lld%s%s\n", ji(o, "num_osds"),
 		       ji(o, "num_up_osds"), ji(o, "num_in_osds"), ji(o, "epoch"),
 		       *js(o, "flags") ? "; flags " : "", js(o, "flags"));
+	} else if (!strcmp(a0, "osd") && !strcmp(a1, "df")) {
+		size_t i;
+		json_t *v, *sum = json_object_get(o, "summary");
+		char b1[32], b2[32];
+		printf("%-4s %-10s %-9s %-12s %-12s %6s %5s %s\n", "ID", "WEIGHT", "REWEIGHT",
+		       "SIZE", "USED", "%USE", "PGS", "STATUS");
+		json_array_foreach(json_object_get(o, "nodes"), i, v) {
+			human_bytes((double)ji(v, "bytes_total"), b1, sizeof(b1));
+			human_bytes((double)ji(v, "bytes_used"), b2, sizeof(b2));
+			printf("%-4lld %-10.5f %-9.5f %-12s %-12s %6.2f %5lld %s\n", ji(v, "id"),
+			       jr(v, "crush_weight"), jr(v, "reweight"), b1, b2, jr(v, "utilization"),
+			       ji(v, "num_pgs"), js(v, "status"));
+		}
+		human_bytes((double)ji(sum, "bytes_total"), b1, sizeof(b1));
+		human_bytes((double)ji(sum, "bytes_used"), b2, sizeof(b2));
+		printf("TOTAL %s, USED %s (%.2f%%)\n", b1, b2, jr(sum, "utilization"));
 	} else if (!strcmp(a0, "osd") && !strcmp(a1, "dump")) {
 		render_dump(o);
 	} else if (!strcmp(a0, "osd") && !strcmp(a1, "pool") &&

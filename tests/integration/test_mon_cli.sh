@@ -80,6 +80,7 @@ fields "$(J -s)" .fsid
 fields "$(J health)" .status .checks
 fields "$(J health detail)" .status
 fields "$(J osd stat)" .epoch .num_osds .num_up_osds .num_in_osds .flags
+fields "$(J osd df)" .nodes .summary.bytes_total .summary.bytes_used .summary.utilization
 fields "$(J osd dump)" .epoch .fsid .created .modified .flags .max_osd .pool_max .pools .osds \
     .pg_temp .primary_temp
 fields "$(J osd tree)" .nodes .stray '.nodes[0].id' '.nodes[0].name' '.nodes[0].type' \
@@ -225,7 +226,7 @@ err 2 osd crush rm h2
 J osd crush tree | jq -e '[.nodes[].name] | index("h1") != null' >/dev/null || fail "tree h1"
 
 # ---- plain text renders without errors ----
-for c in "status" "health detail" "osd tree" "osd dump" "osd stat" "osd pool ls" \
+for c in "status" "health detail" "osd tree" "osd dump" "osd stat" "osd df" "osd pool ls" \
          "osd pool ls detail" "osd pool get rbd" "osd map rbd x" "pg stat" "pg dump" \
          "pg map $PG" "mon stat" "osd crush rule ls" "osd crush rule dump" "osd crush tree"; do
     # shellcheck disable=SC2086

@@ -365,6 +365,14 @@ static void test_lifecycle(void **state)
 	assert_string_equal(json_string_value(json_object_get(j, "status")), "HEALTH_WARN");
 	assert_non_null(json_object_get(json_object_get(j, "checks"), "PG_DEGRADED"));
 	assert_non_null(json_object_get(json_object_get(j, "checks"), "OSDMAP_FLAGS"));
+	{
+		json_t *d = json_object_get(json_object_get(json_object_get(j, "checks"),
+							    "PG_DEGRADED"),
+					    "detail");
+		assert_int_equal(json_array_size(d), 2);
+		assert_true(strstr(json_string_value(json_array_get(d, 0)),
+				   "is active+degraded+recovering, acting [") != NULL);
+	}
 	json_decref(j);
 
 	/* fullness from the OSDs' own stats */

@@ -5,7 +5,8 @@
  *
  * Checks: every op type and a compound op with per-op results; a failing compound applies
  * nothing; a resent write (same reqid) is answered from the PG log, not applied twice; an
- * op sent to a non-primary is answered -ESTALE with the OSD's epoch; writes wait below
+ * op sent to a non-primary is answered -ESTALE with the OSD's epoch; an op carrying a newer
+ * epoch than the OSD's waits until the OSD has that map; writes wait below
  * min_size and complete when an OSD returns; at the end every object is identical (data,
  * xattrs, omap) on all three OSDs, read straight from their stores after they stopped.
  */
@@ -576,6 +577,50 @@ static void test_dup_and_misdirected(void)
 	req_free(&q);
 }
 
+struct future_ctx {
+	struct req q;
+	char addr[OSDMAP_ADDR_MAX];
+	struct result res;
+	int r;
+	uint64_t took_ms;
+};
+
+static void *future_send(void *arg)
+{
+	struct future_ctx *f = arg;
+	uint64_t t0 = now_mono_ns();
+
+	f->r = send_to(&f->q, f->addr, &f->res, 20000);
+	f->took_ms = (now_mono_ns() - t0) / 1000000;
+	return NULL;
+}
+
+/* An op from a client whose map is newer than the OSD's waits for that map. */
+static void test_newer_epoch(void)
+{
+	struct future_ctx f;
+	struct osdmap *map = monc_get_osdmap(monc);
+	const char *argv[] = { "osd", "pool", "create", "other", "4", "3" };
+	pthread_t th;
+	int rc = -1;
+
+	req_init(&f.q, "obj-a");
+	add_op(&f.q, OSD_OP_READ, NULL, 0);
+	CHECK(target(&f.q, map, f.addr, NULL) == 0, "target");
+	osdmap_put(map);
+	f.q.r.epoch++; /* from the future */
+	pthread_create(&th, NULL, future_send, &f);
+	sleep_ms(1500);
+	CHECK(monc_command(monc, argv, 6, NULL, 0, &rc, NULL, NULL, NULL, 10000) == 0 && rc == 0,
+	      "pool create (new epoch)");
+	pthread_join(th, NULL);
+	CHECK(f.r == 0 && f.res.rep.result == 0, "op with a newer epoch answered once the OSD has "
+	      "the map (r %d result %d)", f.r, f.res.m ? f.res.rep.result : 0);
+	CHECK(f.took_ms >= 1000, "it waited for the map (%llu ms)", (unsigned long long)f.took_ms);
+	result_free(&f.res);
+	req_free(&f.q);
+}
+
 static int wait_osds_up(int want, int timeout_s)
 {
 	uint64_t end = now_mono_ns() + (uint64_t)timeout_s * 1000000000ull;
@@ -796,6 +841,8 @@ int main(void)
 	fprintf(stderr, "every op: %d failures so far\n", failures);
 	test_dup_and_misdirected();
 	fprintf(stderr, "dup/misdirected: %d failures so far\n", failures);
+	test_newer_epoch();
+	fprintf(stderr, "newer epoch: %d failures so far\n", failures);
 	nobj = count_objects();
 	CHECK(nobj == 3, "LIST finds 3 objects (obj-a, obj-b, obj-dup), got %d", nobj);
 	/* every OSD holds the same objects (stores read directly, OSDs stopped) */
