@@ -301,42 +301,6 @@ static int conn_mark_kick_locked(struct msg_conn *c)
 
 /* ---- accepting (worker 0) ---- */
 
-static struct msg_conn *conn_new(struct msgr *m, int policy, int outgoing)
-{
-	struct msg_conn *c = calloc(1, sizeof(*c));
-	unsigned idx;
-
-	if (!c)
-		return NULL;
-	c->rcap = m->rbuf_size;
-	c->rbuf = malloc(c->rcap);
-	if (!c->rbuf) {
-		free(c);
-		return NULL;
-	}
-	atomic_init(&c->ref, 1);
-	atomic_init(&c->closed, 0);
-	c->m = m;
-	idx = atomic_fetch_add(&m->rr, 1);
-	c->w = &m->w[idx % (unsigned)m->nworkers];
-	c->policy = policy;
-	c->outgoing = outgoing;
-	c->max_msg = m->max_msg;
-	c->max_out = m->max_out;
-	c->crc_data = m->crc_data;
-	c->fd = -1;
-	c->state = CS_NEW;
-	c->backoff = m->backoff_min;
-	pthread_mutex_init(&c->lock, NULL);
-	pthread_cond_init(&c->cond, NULL);
-	ev_io_init(&c->rio, msgc_io_cb, -1, EV_READ);
-	ev_io_init(&c->wio, msgc_io_cb, -1, EV_WRITE);
-	c->rio.data = c->wio.data = c;
-	ev_timer_init(&c->retry, msgc_retry_cb, 0., 0.);
-	c->retry.data = c;
-	return c;
-}
-
 /* Caller holds m->lock. */
 static void registry_add_locked(struct msgr *m, struct msg_conn *c)
 {
@@ -369,7 +333,7 @@ static void pacc_hello(struct msg_worker *w, struct msg_pacc *p, const struct ms
 				break;
 			}
 	if (!c) {
-		c = conn_new(m, h->policy, 0);
+		c = msgc_new(m, h->policy, 0);
 		if (!c) {
 			pthread_mutex_unlock(&m->lock);
 			free(at);
@@ -737,7 +701,7 @@ struct msg_conn *msgr_connect(struct msgr *m, const char *addr, enum msg_policy 
 				pthread_mutex_unlock(&m->lock);
 				return c;
 			}
-	c = conn_new(m, policy, 1);
+	c = msgc_new(m, policy, 1);
 	if (!c) {
 		pthread_mutex_unlock(&m->lock);
 		errno = ENOMEM;

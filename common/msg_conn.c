@@ -6,10 +6,13 @@
  */
 #include "common/msg.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/msg_int.h"
@@ -24,6 +27,30 @@ static void conn_fail(struct msg_conn *c, int err, const char *why);
 static void conn_shutdown(struct msg_conn *c, int call_reset);
 static int conn_parse(struct msg_conn *c);
 static void conn_read(struct msg_conn *c);
+
+/*
+ * Cheap identities that hold between callbacks (make asan builds with CAIRN_ASSERTS):
+ * buffer cursors in range, sentq strictly older than the unsent part of outq, a partially
+ * written head message has its header built, and a closed connection holds nothing.
+ */
+static void conn_check_invariants(const struct msg_conn *c)
+{
+#ifdef CAIRN_ASSERTS
+	assert(c->rpos <= c->rlen && c->rlen <= c->rcap);
+	assert(c->ctl_off <= c->ctl_len && c->ctl_len <= sizeof(c->ctl));
+	assert(!c->rbody || c->rin);
+	assert(!c->rbody || c->rgot <= c->rf.front_len + c->rf.data_len);
+	assert(!c->outq.head || c->woff < c->outq.head->bytes);
+	assert(!c->woff || (c->outq.head && c->outq.head->hdr_built));
+	assert(!c->sentq.tail || !c->outq.head || !c->outq.head->seq ||
+	       c->sentq.tail->seq < c->outq.head->seq);
+	assert(c->acked_in <= c->in_seq);
+	assert(c->state != CS_CLOSED || (!c->outq.head && !c->sentq.head && c->fd < 0));
+	assert(c->policy == MSG_LOSSLESS || !c->sentq.head);
+#else
+	(void)c;
+#endif
+}
 
 /* ---- send queues ---- */
 
@@ -75,6 +102,43 @@ static const char *conn_name(const struct msg_conn *c, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s", c->sock_peer[0] ? c->sock_peer : c->addr);
 	return buf;
+}
+
+/* A connection in state NEW, pinned to the next worker; one ref (the registry's). */
+struct msg_conn *msgc_new(struct msgr *m, int policy, int outgoing)
+{
+	struct msg_conn *c = calloc(1, sizeof(*c));
+	unsigned idx;
+
+	if (!c)
+		return NULL;
+	c->rcap = m->rbuf_size;
+	c->rbuf = malloc(c->rcap);
+	if (!c->rbuf) {
+		free(c);
+		return NULL;
+	}
+	atomic_init(&c->ref, 1);
+	atomic_init(&c->closed, 0);
+	c->m = m;
+	idx = atomic_fetch_add(&m->rr, 1);
+	c->w = &m->w[idx % (unsigned)m->nworkers];
+	c->policy = policy;
+	c->outgoing = outgoing;
+	c->max_msg = m->max_msg;
+	c->max_out = m->max_out;
+	c->crc_data = m->crc_data;
+	c->fd = -1;
+	c->state = CS_NEW;
+	c->backoff = m->backoff_min;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->cond, NULL);
+	ev_io_init(&c->rio, msgc_io_cb, -1, EV_READ);
+	ev_io_init(&c->wio, msgc_io_cb, -1, EV_WRITE);
+	c->rio.data = c->wio.data = c;
+	ev_timer_init(&c->retry, msgc_retry_cb, 0., 0.);
+	c->retry.data = c;
+	return c;
 }
 
 /* ---- received messages and the dispatch throttle ---- */
@@ -895,14 +959,13 @@ void msgc_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 	struct msg_conn *c = io->data;
 
 	(void)loop;
-	if (revents & EV_READ) {
+	if (revents & EV_READ)
 		conn_read(c);
-		return;
-	}
-	if (c->state == CS_CONNECTING)
+	else if (c->state == CS_CONNECTING)
 		conn_connected(c);
 	else
 		conn_flush(c);
+	conn_check_invariants(c); /* c stays allocated until the iteration ends (graveyard) */
 }
 
 static void conn_start_connect(struct msg_conn *c)
@@ -985,6 +1048,7 @@ void msgc_process_kick(struct msg_conn *c)
 	struct oq pend;
 	char nb[96];
 
+	conn_check_invariants(c);
 	pthread_mutex_lock(&c->lock);
 	c->kicked = 0;
 	pend = c->pend;
@@ -1042,6 +1106,7 @@ void msgc_tick(struct msg_conn *c, uint64_t now)
 {
 	struct msgr *m = c->m;
 
+	conn_check_invariants(c);
 	switch (c->state) {
 	case CS_CONNECTING:
 	case CS_HANDSHAKE:
@@ -1101,3 +1166,71 @@ void msgc_flush_acks(struct msg_worker *w)
 		msg_conn_put(c);
 	}
 }
+
+#ifdef CAIRN_FUZZ
+/*
+ * Fuzzing hook (fuzz builds only): one connection of m, in the state a connector awaiting
+ * its HELLO_REPLY or an open acceptor is in, reads the bytes `data` from a socketpair
+ * (then EOF) through the real receive path, parser and dispatch. Returns the final state.
+ */
+int msgc_fuzz_feed(struct msgr *m, const uint8_t *data, size_t n, int outgoing, int lossless)
+{
+	struct msg_conn *c, *x;
+	struct msg_worker *w;
+	int sv[2], state;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv))
+		return -errno;
+	c = msgc_new(m, lossless ? MSG_LOSSLESS : MSG_LOSSY, outgoing);
+	if (!c) {
+		close(sv[0]);
+		close(sv[1]);
+		return -ENOMEM;
+	}
+	w = c->w;
+	msgc_get(c); /* ours, beyond the "registry" ref a shutdown buries */
+	msgc_worker_link(c);
+	c->fd = sv[0];
+	ev_io_set(&c->rio, c->fd, EV_READ);
+	ev_io_set(&c->wio, c->fd, EV_WRITE);
+	c->state = outgoing ? CS_HANDSHAKE : CS_OPEN;
+	c->peer.type = MSG_ENTITY_OSD;
+	c->peer_nonce = outgoing ? 0 : 1;
+	c->last_rx_ns = c->last_tx_ns = c->connect_ns = now_mono_ns();
+	while (n) {
+		ssize_t k = write(sv[1], data, n);
+
+		if (k <= 0)
+			break;
+		data += k;
+		n -= (size_t)k;
+	}
+	shutdown(sv[1], SHUT_WR);
+	for (int i = 0; i < 64 && c->fd >= 0 && (c->state == CS_OPEN || c->state == CS_HANDSHAKE);
+	     i++) {
+		if (c->throttled)
+			msgc_resume_throttled(w);
+		else
+			conn_read(c);
+	}
+	state = c->state;
+	if (c->state != CS_CLOSED) {
+		msgc_teardown(c);
+		msgc_worker_unlink(c);
+	}
+	while ((x = w->ackq)) {
+		w->ackq = x->anext;
+		x->ack_queued = 0;
+		msg_conn_put(x);
+	}
+	while ((x = w->graveyard)) {
+		w->graveyard = x->gnext;
+		msg_conn_put(x);
+	}
+	close(sv[1]);
+	msg_conn_put(c); /* ours */
+	if (state != CS_CLOSED)
+		msg_conn_put(c); /* the "registry" ref nobody buried */
+	return state;
+}
+#endif

@@ -238,6 +238,7 @@ static inline void msgc_get(struct msg_conn *c)
 }
 
 /* msg_conn.c */
+struct msg_conn *msgc_new(struct msgr *m, int policy, int outgoing);
 void msgc_io_cb(struct ev_loop *loop, ev_io *io, int revents);
 void msgc_retry_cb(struct ev_loop *loop, ev_timer *t, int revents);
 /* A HELLO for c arrived on fd (acceptor side): takes the socket, answers, opens. */
@@ -255,5 +256,8 @@ void msgc_worker_unlink(struct msg_conn *c);
 void msgc_teardown(struct msg_conn *c);
 /* Drops a ref on the receive throttle (any thread). */
 void msgc_throttle_put(struct msg_throttle *t);
+#ifdef CAIRN_FUZZ
+int msgc_fuzz_feed(struct msgr *m, const uint8_t *data, size_t n, int outgoing, int lossless);
+#endif
 
 #endif

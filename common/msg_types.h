@@ -32,7 +32,19 @@
 #define MSG_OSD_REPOPREPLY 201  /* replica -> primary: committed (or error) */
 #define MSG_OSD_PING 202        /* heartbeat (own messenger, separate from client traffic) */
 #define MSG_OSD_PING_REPLY 203
-/* 210..239: peering (info/log/notify queries), 240..269: recovery (push/pull); see issue 8 */
+#define MSG_OSD_PG_QUERY 210    /* primary -> acting OSD: send me your PG info */
+#define MSG_OSD_PG_NOTIFY 211   /* its answer: the PG info (last_update) */
+#define MSG_OSD_PG_PULL 212     /* primary -> OSD ahead of it: push me your log after `since` */
+/* 213..239: peering (more to come with issue 8), 240..269: recovery (push/pull) */
+#define MSG_REC_QUERY 213       /* primary -> any up OSD: your info, log, missing (osd/rec_msgs.h) */
+#define MSG_REC_NOTIFY 214      /* -> primary: info, log, missing set, last-active, backfill pos */
+#define MSG_REC_ACTIVATE 215    /* primary -> acting: authoritative log, your missing / backfill */
+#define MSG_REC_PUSH 240        /* whole object (data, xattrs, omap, or its absence) -> target */
+#define MSG_REC_PUSH_REPLY 241  /* target -> primary: committed */
+#define MSG_REC_PULL 242        /* primary -> source: push me this object */
+#define MSG_REC_BACKFILL 243    /* primary -> backfill target: range, keep list, new boundary */
+#define MSG_REC_BACKFILL_REPLY 244
+#define MSG_PG_REC_LAST_ 269    /* end of the recovery block */
 
 /* 300..399: MDS (reserved) */
 

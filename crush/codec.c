@@ -360,6 +360,14 @@ int crush_decode(struct cdec *d, struct crush_map **out)
 	int r;
 
 	*out = NULL;
+	if (dec_left(d) >= 6) {
+		/* a newer compat is only "not supported" when the envelope is plausible */
+		const uint8_t *p = d->p;
+		uint32_t len = p[2] | (p[3] << 8) | (p[4] << 16) | ((uint32_t)p[5] << 24);
+
+		if (p[1] > CRUSH_ENC_COMPAT && (p[0] < p[1] || len > dec_left(d) - 6))
+			return dec_fail(d, -EBADMSG);
+	}
 	r = dec_start(d, CRUSH_ENC_COMPAT, &body, &version);
 	if (r)
 		return r;

@@ -146,6 +146,7 @@ int map_shadow_of(const struct crush_map *m, int orig, int class_id); /* id or 0
 int map_rebuild_shadows(struct crush_map *m, const int32_t *old_triples, int nold);
 int map_check(const struct crush_map *m);
 int map_name_taken(const struct crush_map *m, const char *name);
+int map_valid_name(const char *name); /* [A-Za-z0-9._~-]{1,255} */
 struct crush_choose_arg_map *map_choose_args(const struct crush_map *m, int64_t id);
 struct crush_choose_arg_map *map_add_choose_args(struct crush_map *m, int64_t id);
 void choose_arg_clear(struct crush_choose_arg *a);

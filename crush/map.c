@@ -184,7 +184,7 @@ struct crush_map *crush_clone(const struct crush_map *m)
 
 /* ---------------------------------------------------------------- names */
 
-static int valid_name(const char *name)
+int map_valid_name(const char *name)
 {
 	size_t n;
 
@@ -225,7 +225,7 @@ int crush_set_type_name(struct crush_map *m, int type, const char *name)
 	struct crush_type_name *t;
 	char *dup;
 
-	if (type < 0 || !valid_name(name))
+	if (type < 0 || !map_valid_name(name))
 		return -EINVAL;
 	for (int i = 0; i < m->ntypes; i++) {
 		if (m->types[i].id != type && !strcmp(m->types[i].name, name))
@@ -365,7 +365,7 @@ int crush_set_item_name(struct crush_map *m, int id, const char *name)
 	char *dup;
 	int other;
 
-	if (!valid_name(name))
+	if (!map_valid_name(name))
 		return -EINVAL;
 	if (crush_get_item_id(m, name, &other) == 0)
 		return other == id ? 0 : -EEXIST;
@@ -434,7 +434,7 @@ int map_set_class_name(struct crush_map *m, int class_id, const char *name)
 {
 	char *dup;
 
-	if (class_id < 0 || class_id > 4096 || !valid_name(name))
+	if (class_id < 0 || class_id > 4096 || !map_valid_name(name))
 		return -EINVAL;
 	if (class_id >= m->nclasses) {
 		char **n = realloc(m->class_names, sizeof(*n) * (size_t)(class_id + 1));
@@ -564,6 +564,17 @@ static int tree_parent(int n)
 	return (n & (1 << (h + 1))) ? n - (1 << h) : n + (1 << h);
 }
 
+/* straw * 0x10000 as x86-64 converts it (through a signed 64-bit integer, low 32 bits kept;
+ * out-of-range values become 0), without C's undefined behaviour for huge straws. */
+static uint32_t straw_len(double straw)
+{
+	double v = straw * 0x10000;
+
+	if (!(v > -9.2e18 && v < 9.2e18))
+		return 0;
+	return (uint32_t)(uint64_t)(int64_t)v;
+}
+
 /* Ceph's crush_calc_straw: straw lengths from sorted weights; v0 keeps its historical
  * handling of equal and zero weights. */
 static void calc_straw(const struct crush_map *m, struct crush_bucket *b, int *reverse)
@@ -595,7 +606,7 @@ static void calc_straw(const struct crush_map *m, struct crush_bucket *b, int *r
 				i++;
 				continue;
 			}
-			b->straws[reverse[i]] = (uint32_t)(straw * 0x10000);
+			b->straws[reverse[i]] = straw_len(straw);
 			i++;
 			if (i == size)
 				break;
@@ -619,7 +630,7 @@ static void calc_straw(const struct crush_map *m, struct crush_bucket *b, int *r
 				numleft--;
 				continue;
 			}
-			b->straws[reverse[i]] = (uint32_t)(straw * 0x10000);
+			b->straws[reverse[i]] = straw_len(straw);
 			i++;
 			if (i == size)
 				break;
@@ -810,7 +821,7 @@ int crush_add_bucket(struct crush_map *m, int id, int alg, int hash, int type, c
 	int r;
 
 	if (!crush_alg_name(alg) || hash != CRUSH_HASH_RJENKINS1 || type < 0 ||
-	    (name && !valid_name(name)) || id > 0)
+	    (name && !map_valid_name(name)) || id > 0)
 		return -EINVAL;
 	if (name && map_name_taken(m, name))
 		return -EEXIST;
@@ -1270,6 +1281,14 @@ int crush_remove_item(struct crush_map *m, int id)
 	}
 	if (id < 0)
 		return crush_remove_bucket(m, id);
+	/* a removed device loses its name and class too (Ceph's remove_item) */
+	free(m->dev_names[id]);
+	m->dev_names[id] = NULL;
+	m->dev_exists[id] = 0;
+	if (m->dev_class[id] >= 0) {
+		m->dev_class[id] = -1;
+		return rebuild_if_classes(m);
+	}
 	return 0;
 }
 
@@ -1618,7 +1637,7 @@ int crush_add_rule(struct crush_map *m, int ruleno, const char *name, int type, 
 {
 	struct crush_rule *r;
 
-	if (nsteps < 0 || nsteps > 1024 || (name && !valid_name(name)))
+	if (nsteps < 0 || nsteps > 1024 || (name && !map_valid_name(name)))
 		return -EINVAL;
 	if (name && crush_get_rule_id(m, name) >= 0)
 		return -EEXIST;

@@ -431,6 +431,10 @@ static int bucket_choose(const struct crush_bucket *b, struct work *w, int x, in
 /* Out (failed or reweighted away) for this x? weight is the per-device 16.16 reweight. */
 static int is_out(const uint32_t *weight, int weight_max, int item, int x)
 {
+	/* a bucket of type 0 reaches here in a nonsense map; Ceph then reads before the
+	 * weight vector; we call it "in" */
+	if (item < 0)
+		return 0;
 	if (item >= weight_max)
 		return 1;
 	if (weight[item] >= 0x10000)
@@ -522,7 +526,8 @@ static int choose_firstn(const struct ctx *c, const struct crush_bucket *bucket,
 				reject = 0;
 				if (!collide && recurse_to_leaf) {
 					if (item < 0) {
-						int sub_r = vary_r ? r >> (vary_r - 1) : 0;
+						/* x86 masks the shift count; do the same without C's UB for absurd vary_r */
+						int sub_r = vary_r ? r >> ((vary_r - 1) & 31) : 0;
 
 						if (choose_firstn(c, m->buckets[-1 - item],
 								  stable ? 1 : outpos + 1, 0, out2,

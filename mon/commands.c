@@ -792,6 +792,66 @@ static int cmd_crush_rm(struct cmd_ctx *x)
 	return 0;
 }
 
+static int device_class_edit(struct cmd_ctx *x, const char *cls, char **ids, int n)
+{
+	int32_t v[64];
+	struct osdmap *p;
+	int err;
+
+	if (n < 1 || n > 64)
+		return fail(x, -EINVAL, "expected 1..64 OSD ids");
+	for (int i = 0; i < n; i++) {
+		if (parse_osd_id(ids[i], &v[i]))
+			return fail(x, -EINVAL, "invalid OSD id '%s'", ids[i]);
+		if (!crush_device_exists(x->mon->map->crush, v[i]))
+			return fail(x, -ENOENT, "osd.%d is not in the crush map", v[i]);
+	}
+	if (cls && (!cls[0] || strlen(cls) > 64 || strchr(cls, '~')))
+		return fail(x, -EINVAL, "invalid device class '%s'", cls);
+	if (crush_edit(x, &p))
+		return -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		err = crush_set_device_class(p->crush, v[i], cls);
+		if (err) {
+			osdmap_put(p);
+			return fail(x, err, "cannot set the class of osd.%d: %s", v[i],
+				    cairn_strerror(err));
+		}
+	}
+	if (commit(x, p))
+		return -EIO;
+	if (cls)
+		say(x, "set device class of %d osd(s) to '%s'", n, cls);
+	else
+		say(x, "removed the device class of %d osd(s)", n);
+	x->json = epoch_json(x);
+	return 0;
+}
+
+static int cmd_crush_set_class(struct cmd_ctx *x)
+{
+	return device_class_edit(x, x->args[0], x->args + 1, x->nargs - 1);
+}
+
+static int cmd_crush_rm_class(struct cmd_ctx *x)
+{
+	return device_class_edit(x, NULL, x->args, x->nargs);
+}
+
+static int cmd_crush_class_ls(struct cmd_ctx *x)
+{
+	const struct crush_map *c = x->mon->map->crush;
+	json_t *a = json_array();
+
+	for (int id = 0; id < 256; id++) {
+		const char *n = crush_get_class_name(c, id);
+		if (n)
+			json_array_append_new(a, json_string(n));
+	}
+	x->json = a;
+	return 0;
+}
+
 static int rule_create(struct cmd_ctx *x, bool erasure)
 {
 	int r, err;
@@ -1437,6 +1497,9 @@ static const struct cmd_def cmds[] = {
 	{{"osd", "crush", "rm"}, 1, 2, cmd_crush_rm},
 	{{"osd", "crush", "remove"}, 1, 2, cmd_crush_rm},
 	{{"osd", "crush", "tree"}, 0, 0, cmd_osd_tree},
+	{{"osd", "crush", "set-device-class"}, 2, 65, cmd_crush_set_class},
+	{{"osd", "crush", "rm-device-class"}, 1, 64, cmd_crush_rm_class},
+	{{"osd", "crush", "class", "ls"}, 0, 0, cmd_crush_class_ls},
 	{{"osd", "crush", "rule", "create-replicated"}, 3, 4, cmd_rule_create_rep},
 	{{"osd", "crush", "rule", "create-erasure"}, 3, 4, cmd_rule_create_ec},
 	{{"osd", "crush", "rule", "ls"}, 0, 0, cmd_rule_ls},

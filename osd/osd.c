@@ -296,6 +296,27 @@ void osd_shard_requeue(struct osd_shard *sh, struct osd_item *it)
 	case OQ_REPOP:
 		dispatch_repop(sh, it);
 		return;
+	case OQ_PG_QUERY:
+	case OQ_PG_NOTIFY:
+	case OQ_PG_PULL:
+		if (!sh->map || it->peer.epoch > sh->map->epoch) {
+			wait_for_map(sh, it, it->peer.epoch);
+			return;
+		}
+		pg = pg_lookup(sh, it->pgid);
+		if (!pg) {
+			osd_item_free(it);
+			return;
+		}
+		pg_do_peer_msg(pg, it);
+		return;
+	case OQ_PUSH_APPLIED:
+		pg = pg_lookup(sh, it->pgid);
+		if (pg)
+			pg_push_applied(pg, it);
+		else
+			osd_item_free(it);
+		return;
 	case OQ_REPOP_REPLY:
 	case OQ_LOCAL_COMMIT:
 		pg = pg_lookup(sh, it->pgid);
@@ -385,11 +406,20 @@ static void shard_handler(void *arg, unsigned shard, struct oq_item *q)
 	struct osd_shard *sh = &o->shards[shard];
 	struct osd_item *it = (struct osd_item *)q;
 
-	if (atomic_load(&o->stopping) && q->type != OQ_LOCAL_COMMIT && q->type != OQ_REPOP_REPLY) {
+	if (atomic_load(&o->stopping) && q->type != OQ_LOCAL_COMMIT && q->type != OQ_REPOP_REPLY &&
+	    q->type != OQ_PUSH_APPLIED) {
 		osd_item_free(it);
 		return;
 	}
 
+	if (q->type == OQ_TICK) {
+		uint64_t now = now_mono_ns();
+
+		for (struct pg *pg = sh->pg_list; pg; pg = pg->next)
+			pg_peering_tick(pg, now);
+		osd_item_free(it);
+		return;
+	}
 	if (q->type == OQ_PEER_RESET) {
 		for (struct pg *pg = sh->pg_list; pg; pg = pg->next)
 			pg_peer_reset(pg, it->rc);
@@ -465,6 +495,9 @@ static void osd_dispatch(struct msg_conn *c, struct msg *m, void *arg)
 	case MSG_OSD_OP:
 	case MSG_OSD_REPOP:
 	case MSG_OSD_REPOPREPLY:
+	case MSG_OSD_PG_QUERY:
+	case MSG_OSD_PG_NOTIFY:
+	case MSG_OSD_PG_PULL:
 		break;
 	default:
 		CLOG_DEBUG("osd", "ignoring message type %u", m->type);
@@ -490,10 +523,16 @@ static void osd_dispatch(struct msg_conn *c, struct msg *m, void *arg)
 		it->q.type = OQ_REPOP;
 		r = osd_repop_decode(&d, &it->repop);
 		it->pgid = it->repop.pgid;
-	} else {
+	} else if (m->type == MSG_OSD_REPOPREPLY) {
 		it->q.type = OQ_REPOP_REPLY;
 		r = osd_repop_reply_decode(&d, &it->rr);
 		it->pgid = it->rr.pgid;
+	} else {
+		it->q.type = m->type == MSG_OSD_PG_QUERY	  ? OQ_PG_QUERY
+			     : m->type == MSG_OSD_PG_NOTIFY ? OQ_PG_NOTIFY
+							    : OQ_PG_PULL;
+		r = osd_pg_peer_decode(&d, &it->peer);
+		it->pgid = it->peer.pgid;
 	}
 	if (r) {
 		char ent[64];
@@ -657,7 +696,7 @@ static void *tick_main(void *arg)
 	double hb = conf_double(o->conf, "osd_heartbeat_interval");
 	double st = conf_double(o->conf, "osd_pg_stats_interval");
 	double bt = conf_double(o->conf, "osd_boot_retry_interval");
-	uint64_t next_hb = 0, next_st = 0, next_boot = 0;
+	uint64_t next_hb = 0, next_st = 0, next_boot = 0, next_tick = 0;
 	double step = hb < st ? hb : st;
 
 	if (step > 0.2)
@@ -674,6 +713,17 @@ static void *tick_main(void *arg)
 		if (m && now >= next_hb) {
 			osd_hb_tick(o, m);
 			next_hb = now + (uint64_t)(hb * 1e9);
+		}
+		if (now >= next_tick) {
+			for (unsigned i = 0; i < o->nshards; i++) {
+				struct osd_item *it = calloc(1, sizeof(*it));
+
+				if (it) {
+					it->q.type = OQ_TICK;
+					op_queue_push(o->oq, i, &it->q);
+				}
+			}
+			next_tick = now + 1000000000ull;
 		}
 		if (now >= next_st) {
 			send_pg_stats(o, epoch);

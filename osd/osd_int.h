@@ -41,6 +41,11 @@ enum osd_item_type {
 	OQ_LOCAL_COMMIT,
 	OQ_MAP,
 	OQ_PEER_RESET, /* rc = the OSD whose session was reset */
+	OQ_PG_QUERY,   /* peer: decoded MSG_OSD_PG_QUERY */
+	OQ_PG_NOTIFY,
+	OQ_PG_PULL,
+	OQ_PUSH_APPLIED, /* a push this OSD pulled while peering is durable */
+	OQ_RECOVERY,   /* issue 8: peering/recovery message, tick or commit (recovery.c) */
 };
 
 /* One unit of PG work. */
@@ -52,6 +57,7 @@ struct osd_item {
 	struct osd_op_req *req;  /* OQ_CLIENT_OP: decoded request (owned) */
 	struct osd_repop repop;  /* OQ_REPOP */
 	struct osd_repop_reply rr; /* OQ_REPOP_REPLY */
+	struct osd_pg_peer peer; /* OQ_PG_QUERY / OQ_PG_NOTIFY / OQ_PG_PULL */
 	struct osd_eversion v;   /* OQ_LOCAL_COMMIT */
 	int rc;
 	struct osdmap *map;      /* OQ_MAP: reference held */
@@ -147,6 +153,17 @@ struct pg {
 	struct osd_item *waiting_head, *waiting_tail; /* waiting for the PG to become active */
 	struct osd_item *blocked_head, *blocked_tail; /* waiting for an earlier write to the same object */
 
+	/* peering (pg_peering.c) */
+	bool peering;
+	uint64_t peer_sent_ns;                        /* mono time of the last query/pull sent */
+	int32_t peer_pulling;                         /* OSD we pull from, -1 = none */
+	struct osd_eversion peer_pull_from;           /* our last_update when we pulled */
+	int npeer_info;
+	int32_t peer_osd[CAIRN_MAX_REPLICAS];         /* OSDs that answered the query ... */
+	struct osd_eversion peer_lu[CAIRN_MAX_REPLICAS]; /* ... and their last_update */
+	int peer_pending;                             /* pushes to us queued, not yet durable */
+	struct pg_rec *rec;                           /* issue 8 state (recovery.c) */
+
 	int32_t gap_osd[CAIRN_MAX_REPLICAS];         /* osd + 1 of a replica with a log gap */
 	struct osd_eversion gap_at[CAIRN_MAX_REPLICAS]; /* where its log ended (re-sent from) */
 
@@ -172,6 +189,35 @@ void pg_do_local_commit(struct pg *pg, struct osd_item *it);
 void pg_peer_reset(struct pg *pg, int32_t osd);
 /* Publishes the stats snapshot (takes shard->stat_lock). */
 void pg_publish(struct pg *pg);
+
+static inline bool in_set_i32(const int32_t *set, int n, int32_t id)
+{
+	for (int i = 0; i < n; i++)
+		if (set[i] == id)
+			return true;
+	return false;
+}
+/* Ends peering: the PG's state from its acting set; waiting ops run. */
+void pg_activate(struct pg *pg);
+
+/* Whether match(arg, oid) holds for the object of an in-flight write (recovery.c). */
+bool pg_inflight_any(struct pg *pg, bool (*match)(void *arg, const char *oid), void *arg);
+
+/* ---- pg_peering.c ------------------------------------------------------------------------ */
+void pg_start_peering(struct pg *pg);
+/* Re-evaluates peering after an answer or an applied push. */
+void pg_peering_check(struct pg *pg);
+void pg_do_peer_msg(struct pg *pg, struct osd_item *it);
+void pg_push_applied(struct pg *pg, struct osd_item *it);
+/* Re-sends queries and pulls of a PG that has been peering for a while (lost messages). */
+void pg_peering_tick(struct pg *pg, uint64_t now);
+
+/* ---- pg_push.c: catch-up of a replica whose log ends at from (see the file) --------------
+ * Pushes the objects of the entries in (from, stop) as one replica transaction. 1 = pushed
+ * up to *upto, 0 = nothing to push, -ERANGE = from is older than the log (backfill needed),
+ * other <0 = error. */
+int pg_push_missing(struct pg *pg, int32_t osd, struct osd_eversion from,
+		    struct osd_eversion stop, struct osd_eversion *upto);
 
 /* ---- heartbeat.c ----------------------------------------------------------------------- */
 

@@ -88,3 +88,29 @@ int osd_ping_decode(struct cdec *d, struct osd_ping *p)
 	dec_u64(&body, &p->stamp_ns);
 	return dec_finish(d, &body);
 }
+
+void osd_pg_peer_encode(struct cbuf *b, const struct osd_pg_peer *p)
+{
+	size_t env = enc_start(b, 1, 1);
+
+	osd_pgid_encode(b, p->pgid);
+	enc_u32(b, p->epoch);
+	enc_i32(b, p->from);
+	pg_info_encode(b, &p->info);
+	osd_eversion_encode(b, p->since);
+	enc_finish(b, env);
+}
+
+int osd_pg_peer_decode(struct cdec *d, struct osd_pg_peer *p)
+{
+	struct cdec body;
+
+	if (dec_start(d, 1, &body, NULL))
+		return d->err;
+	osd_pgid_decode(&body, &p->pgid);
+	dec_u32(&body, &p->epoch);
+	dec_i32(&body, &p->from);
+	pg_info_decode(&body, &p->info);
+	osd_eversion_decode(&body, &p->since);
+	return dec_finish(d, &body);
+}

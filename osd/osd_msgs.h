@@ -43,6 +43,17 @@ struct osd_repop_reply {
 void osd_repop_reply_encode(struct cbuf *b, const struct osd_repop_reply *r);
 int osd_repop_reply_decode(struct cdec *d, struct osd_repop_reply *r);
 
+/* MSG_OSD_PG_QUERY / MSG_OSD_PG_NOTIFY / MSG_OSD_PG_PULL (see osd/pg_peering.c) */
+struct osd_pg_peer {
+	struct pg_id pgid;
+	uint32_t epoch;           /* sender's map epoch */
+	int32_t from;             /* sender's OSD id */
+	struct pg_info info;      /* NOTIFY: the sender's PG info (zero if it has no such PG) */
+	struct osd_eversion since; /* PULL: push the entries after this version */
+};
+void osd_pg_peer_encode(struct cbuf *b, const struct osd_pg_peer *p);
+int osd_pg_peer_decode(struct cdec *d, struct osd_pg_peer *p);
+
 struct osd_ping {
 	int32_t from;
 	uint32_t epoch;

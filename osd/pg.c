@@ -405,6 +405,14 @@ static void repop_check(struct pg *pg)
 
 /* ---- the primary's op path -------------------------------------------------------------- */
 
+bool pg_inflight_any(struct pg *pg, bool (*match)(void *arg, const char *oid), void *arg)
+{
+	for (struct repop *rp = pg->inflight_head; rp; rp = rp->next)
+		if (match(arg, rp->oid))
+			return true;
+	return false;
+}
+
 static bool object_busy(struct pg *pg, const char *oid)
 {
 	struct osd_item *b;
@@ -726,6 +734,14 @@ void pg_do_client_op(struct pg *pg, struct osd_item *it)
 	osd_item_free(it);
 }
 
+void pg_push_applied(struct pg *pg, struct osd_item *it)
+{
+	if (pg->peer_pending > 0)
+		pg->peer_pending--;
+	osd_item_free(it);
+	pg_peering_check(pg);
+}
+
 void pg_do_local_commit(struct pg *pg, struct osd_item *it)
 {
 	for (struct repop *rp = pg->inflight_head; rp; rp = rp->next)
@@ -744,7 +760,8 @@ void pg_do_local_commit(struct pg *pg, struct osd_item *it)
 
 /* A replica's log ends at last before the prior of a repop it got: the versions it misses
  * are either still in flight (re-send them, in order) or were completed while it was away
- * (log-based recovery is issue 8: until then the next repop is forced onto it). One re-send
+ * (push the objects from the log, pg_push.c, then re-send; if the log no longer reaches back
+ * that far, the next repop is forced onto it until issue 8's backfill exists). One re-send
  * per (replica, gap position). */
 static void repop_gap(struct pg *pg, int32_t osd, struct osd_eversion last)
 {
@@ -770,10 +787,21 @@ static void repop_gap(struct pg *pg, int32_t osd, struct osd_eversion last)
 	for (struct repop *rp = pg->inflight_head; rp; rp = rp->next)
 		if (!osd_eversion_cmp(rp->prior, last))
 			in_flight = true;
-	if (!in_flight)
-		CLOG_WARN("osd", "pg %s: osd.%d is behind (log ends at %u'%" PRIu64
-			  "): no log-based recovery yet, continuing with a gap",
-			  pg->coll, osd, last.epoch, last.v);
+	if (!in_flight) {
+		/* it missed completed writes: push them from the log, then the in-flight ones */
+		struct osd_eversion upto, stop = pg->inflight_head ? pg->inflight_head->v
+								   : (struct osd_eversion){ UINT32_MAX,
+											    UINT64_MAX };
+		int r = pg_push_missing(pg, osd, last, stop, &upto);
+
+		if (r == 1) {
+			repop_resend_after(pg, osd, upto, false);
+			return;
+		}
+		CLOG_WARN("osd", "pg %s: osd.%d is behind (log ends at %u'%" PRIu64 ") and cannot be"
+			  " caught up from the log (%s): needs a backfill (issue 8); continuing with "
+			  "a gap", pg->coll, osd, last.epoch, last.v, r ? cairn_strerror(r) : "nothing to push");
+	}
 	repop_resend_after(pg, osd, last, !in_flight);
 }
 
@@ -808,6 +836,9 @@ void pg_do_repop_reply(struct pg *pg, struct osd_item *it)
 struct replica_ctx {
 	struct msg_conn *conn;
 	struct osd_repop_reply rr;
+	struct osd *osd;
+	unsigned shard;
+	struct osd_item *notify; /* OQ_LOCAL_COMMIT to our own shard (a push while peering) */
 };
 
 static void replica_commit_cb(void *arg, int rc)
@@ -831,6 +862,10 @@ static void replica_commit_cb(void *arg, int rc)
 	}
 	cbuf_free(&b);
 	msg_conn_put(rc_->conn);
+	if (rc_->notify) {
+		rc_->notify->rc = rc;
+		osd_push_from_callback(rc_->osd, rc_->shard, rc_->notify);
+	}
 	free(rc_);
 }
 
@@ -899,6 +934,15 @@ void pg_do_repop(struct pg *pg, struct osd_item *it)
 		osd_item_free(it);
 		return;
 	}
+	if (pg->peering && (ctx->notify = calloc(1, sizeof(*ctx->notify)))) {
+		/* a push we pulled: re-check peering once it is durable */
+		ctx->osd = o;
+		ctx->shard = pg->shard->idx;
+		ctx->notify->q.type = OQ_PUSH_APPLIED;
+		ctx->notify->pgid = pg->id;
+		ctx->notify->v = rp->entry.version;
+		pg->peer_pending++;
+	}
 	r = store_queue_txn(o->store, t, NULL, replica_commit_cb, ctx);
 	if (r) {
 		replica_commit_cb(ctx, r);
@@ -932,6 +976,29 @@ static uint64_t compute_state(const struct pg *pg)
 	return st;
 }
 
+/* Waiting ops run again, in arrival order (they re-check everything). */
+static void release_waiting(struct pg *pg)
+{
+	struct osd_item *l = list_take(&pg->waiting_head, &pg->waiting_tail), *n;
+
+	for (; l; l = n) {
+		n = item_next(l);
+		l->q.next = NULL;
+		pg_do_client_op(pg, l);
+	}
+}
+
+void pg_activate(struct pg *pg)
+{
+	pg->peering = false;
+	pg->state = compute_state(pg);
+	CLOG_DEBUG("osd", "pg %s: active at %u'%" PRIu64, pg->coll, pg->info.last_update.epoch,
+		   pg->info.last_update.v);
+	pg_publish(pg);
+	if (pg->state & PG_STATE_ACTIVE)
+		release_waiting(pg);
+}
+
 void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_info *pool,
 		   const int32_t *up, int nup, int32_t up_primary, const int32_t *acting,
 		   int nacting, int32_t primary)
@@ -941,6 +1008,7 @@ void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_in
 		       memcmp(acting, pg->acting, sizeof(int32_t) * (size_t)nacting);
 	struct osd_item *l, *n;
 
+	(void)n;
 	memset(pg->up, 0, sizeof(pg->up));
 	memset(pg->acting, 0, sizeof(pg->acting));
 	memcpy(pg->up, up, sizeof(int32_t) * (size_t)nup);
@@ -966,7 +1034,14 @@ void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_in
 		CLOG_INFO("osd", "pg %s: epoch %u acting [%s] primary osd.%d", pg->coll, map->epoch,
 			  set, primary);
 	}
-	pg->state = pool ? compute_state(pg) : 0;
+	if (!pool || !is_primary(pg)) {
+		pg->peering = false;
+		pg->state = pool ? compute_state(pg) : 0;
+	} else if (changed && pg->nacting >= pg->pool_min_size && pg->nacting > 1) {
+		pg_start_peering(pg); /* may activate at once */
+	} else if (!pg->peering) {
+		pg->state = compute_state(pg);
+	}
 
 	if (was_primary && !is_primary(pg)) {
 		/* no longer ours: clients resend to the new primary */
@@ -989,13 +1064,7 @@ void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_in
 	if (is_primary(pg))
 		repop_check(pg);
 	if (!is_primary(pg) || (pg->state & PG_STATE_ACTIVE)) {
-		/* release waiters in arrival order (they re-check everything) */
-		l = list_take(&pg->waiting_head, &pg->waiting_tail);
-		for (; l; l = n) {
-			n = item_next(l);
-			l->q.next = NULL;
-			pg_do_client_op(pg, l);
-		}
+		release_waiting(pg);
 		if (!is_primary(pg)) {
 			l = list_take(&pg->blocked_head, &pg->blocked_tail);
 			for (; l; l = n) {

@@ -5,13 +5,15 @@
  * Pipeline (two threads per store, a transaction moves left to right):
  *
  *   store_queue_txn ──> aq ──[apply thread]──> cq ──[commit thread]──> freed
- *                             build batch            one WAL sync for
+ *                             build group batch      one WAL sync for
  *                             (slot data: fdatasync) everything in cq,
  *                             write (sync=0)         on_commit each
- *                             on_applied
+ *                             on_applied each
  *
- * The apply thread builds each transaction into a WriteBatchWithIndex (store_apply.c) and
- * writes it with sync off: RocksDB puts it in the WAL (write(2), in the page cache) and the
+ * The apply thread takes what is queued (up to 64 transactions / 64 MiB) and builds it,
+ * transaction after transaction, into one WriteBatchWithIndex (store_apply.c; a save point
+ * undoes a transaction that fails), syncs the slot bytes they wrote (once), and writes the
+ * batch with sync off: RocksDB puts it in the WAL (write(2), in the page cache) and the
  * memtable, so it is readable (on_applied) and survives kill -9. The commit thread then
  * makes everything applied so far durable with one rocksdb_flush_wal(sync=1) (fdatasync of
  * the WAL) and calls on_commit: while it syncs, the apply thread keeps applying, and all
@@ -439,68 +441,118 @@ static int fail_sticky(struct store *s, int err)
 	return err;
 }
 
-static int apply_one(struct store *s, struct store_txn *t)
+/* Bounds on one apply group (one RocksDB write, one data sync). */
+#define GROUP_MAX_TXNS 64
+#define GROUP_MAX_BYTES (64u << 20)
+
+/*
+ * Applies a group of queued transactions (list, linked by next) as one RocksDB write: each
+ * is built on top of the ones before it in the same WriteBatchWithIndex (a save point
+ * undoes one that fails), slot bytes of all of them are synced once, then the batch is
+ * written and every transaction is readable. Sets each t->rc.
+ */
+static void apply_group(struct store *s, struct store_txn *list)
 {
 	struct store_totals tot;
+	struct store_txn *t;
+	bool slots = false;
+	unsigned ok = 0;
 	char *err = NULL;
-	int rc;
+	int rc = 0;
 
-	if (__atomic_load_n(&s->failed, __ATOMIC_ACQUIRE))
-		return -EIO;
-	rc = store_apply_build(s, t, &tot);
-	if (rc) {
-		ctr_add(&s->ctr.txns_failed, 1);
-		return rc;
+	rocksdb_writebatch_wi_clear(s->wb);
+	for (t = list; t; t = t->next) {
+		if (__atomic_load_n(&s->failed, __ATOMIC_ACQUIRE)) {
+			t->rc = -EIO;
+			continue;
+		}
+		rocksdb_writebatch_wi_set_save_point(s->wb);
+		t->rc = store_apply_build(s, t, &tot);
+		if (t->rc) {
+			rocksdb_writebatch_wi_rollback_to_save_point(s->wb, &err);
+			if (err) {
+				t->rc = fail_sticky(s, db_err(err));
+				err = NULL;
+			}
+			ctr_add(&s->ctr.txns_failed, 1);
+			continue;
+		}
+		s->totals = tot; /* the next one builds on this one */
+		slots |= t->wrote_slots;
+		ok++;
 	}
+	if (!ok)
+		return;
 	/* slot bytes reach the disk before the batch that points at them even exists in the
 	 * WAL: whatever survives a power cut, a chunk never references unwritten bytes */
-	if (t->wrote_slots && s->sync && fdatasync(s->datafd))
-		return fail_sticky(s, -EIO);
-	rocksdb_write_writebatch_wi(s->db, s->wo, s->wb, &err);
-	if (err)
-		return fail_sticky(s, db_err(err));
-	if (store_apply_written(s))
-		return fail_sticky(s, -EIO);
-	s->totals = tot;
-	__atomic_store_n(&s->stat_objects, tot.objects, __ATOMIC_RELAXED);
-	__atomic_store_n(&s->stat_stored, tot.stored, __ATOMIC_RELAXED);
-	ctr_add(&s->ctr.txns_applied, 1);
-	return 0;
+	if (slots && s->sync && fdatasync(s->datafd))
+		rc = fail_sticky(s, -EIO);
+	if (!rc) {
+		rocksdb_write_writebatch_wi(s->db, s->wo, s->wb, &err);
+		if (err)
+			rc = fail_sticky(s, db_err(err));
+	}
+	if (!rc && store_apply_written(s))
+		rc = fail_sticky(s, -EIO);
+	for (t = list; t; t = t->next)
+		if (rc && t->rc == 0)
+			t->rc = rc;
+	if (rc)
+		return;
+	__atomic_store_n(&s->stat_objects, s->totals.objects, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->stat_stored, s->totals.stored, __ATOMIC_RELAXED);
+	ctr_add(&s->ctr.txns_applied, ok);
 }
 
 static void *apply_thread(void *arg)
 {
 	struct store *s = arg;
-	struct store_txn *t;
+	struct store_txn *list, *t, *next, **tail;
 
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
+		unsigned n = 0;
+		size_t bytes = 0;
+
 		while (!s->aq_head && !s->stopping)
 			pthread_cond_wait(&s->apply_cv, &s->lock);
-		t = s->aq_head;
-		if (!t)
+		if (!s->aq_head)
 			break;
-		s->aq_head = t->next;
+		/* take a bounded group off the queue */
+		list = s->aq_head;
+		tail = &list;
+		while (*tail && n < GROUP_MAX_TXNS && (n == 0 || bytes < GROUP_MAX_BYTES)) {
+			bytes += store_txn_bytes(*tail);
+			n++;
+			tail = &(*tail)->next;
+		}
+		s->aq_head = *tail;
 		if (!s->aq_head)
 			s->aq_tail = NULL;
+		*tail = NULL;
 		pthread_mutex_unlock(&s->lock);
 
-		t->rc = apply_one(s, t);
-		t->next = NULL;
-		if (t->on_applied)
-			t->on_applied(t->arg, t->rc);
+		apply_group(s, list);
+		for (t = list; t; t = t->next)
+			if (t->on_applied)
+				t->on_applied(t->arg, t->rc);
 
 		pthread_mutex_lock(&s->lock);
-		if (s->cq_tail)
-			s->cq_tail->next = t;
-		else
-			s->cq_head = t;
-		s->cq_tail = t;
+		for (t = list; t; t = next) {
+			next = t->next;
+			t->next = NULL;
+			if (s->cq_tail)
+				s->cq_tail->next = t;
+			else
+				s->cq_head = t;
+			s->cq_tail = t;
+		}
 		pthread_cond_signal(&s->commit_cv);
 	}
 	s->apply_done = true;
 	pthread_cond_signal(&s->commit_cv);
 	pthread_mutex_unlock(&s->lock);
+	store_apply_thread_exit();
 	return NULL;
 }
 

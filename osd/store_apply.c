@@ -345,7 +345,7 @@ static int slot_mark(struct actx *a, uint64_t slot, bool used)
 		b->g = g;
 		b->dirty = false;
 		memset(b->bits, 0, sizeof(b->bits));
-		if (a->evict > 0) {
+		if (a->evict > 0 || a->s->pbits_stale) {
 			/* evicted before: the batch holds a newer copy than the mirror */
 			k[0] = 'B';
 			store_put_be64(k + 1, g);
@@ -923,8 +923,6 @@ int store_apply_build(struct store *s, struct store_txn *t, struct store_totals 
 	struct cbuf b = { .data = buf, .cap = sizeof(buf) };
 	int rc = 0;
 
-	cbuf_reset(&a->touched);
-	rocksdb_writebatch_wi_clear(s->wb);
 	cbuf_reset(&t->freed);
 	t->wrote_slots = false;
 	cbuf_init(&a->allocated);
@@ -961,6 +959,8 @@ int store_apply_build(struct store *s, struct store_txn *t, struct store_totals 
 		rc = store_pbits_set(s, a->grp[i].g, a->grp[i].bits);
 	if (rc)
 		return rc;
+	if (a->evict)
+		s->pbits_stale = true; /* the batch has groups the mirror lacks, until written */
 	if (memcmp(&a->tot, &s->totals, sizeof(a->tot)) != 0) {
 		/* most overwrites change no total: no put */
 		store_totals_encode(&a->tot, &b);
@@ -976,6 +976,7 @@ int store_apply_written(struct store *s)
 	uint64_t g;
 	int rc = 0;
 
+	s->pbits_stale = false;
 	if (!apply_ctx.touched.len)
 		return 0;
 	cdec_init(&d, apply_ctx.touched.data, apply_ctx.touched.len);
@@ -1003,4 +1004,9 @@ int store_apply_written(struct store *s)
 	}
 	cbuf_reset(&apply_ctx.touched);
 	return rc;
+}
+
+void store_apply_thread_exit(void)
+{
+	cbuf_free(&apply_ctx.touched);
 }

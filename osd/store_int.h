@@ -216,6 +216,7 @@ struct store {
 	uint8_t *pbits;	       /* what the "B" keys say (as of the last applied batch): the
 				  apply thread reads this instead of getting the keys */
 	uint64_t pbits_bytes;
+	bool pbits_stale;      /* a build of this group evicted groups: read the batch */
 	rocksdb_writebatch_wi_t *wb;
 	uint8_t *chunkbuf; /* STORE_CHUNK_HDR + chunk_size */
 
@@ -242,12 +243,15 @@ static inline rocksdb_column_family_handle_t *store_cf(struct store *s, const vo
 	return ((const uint8_t *)k)[0] == 'D' ? s->cf[1] : s->cf[0];
 }
 
-/* store_apply.c: interprets t's ops into s->wb (cleared first), the totals it leads to in
- * *tot (s->totals is not changed). 0 or the failing op's error. Apply thread only. */
+/* store_apply.c: interprets t's ops into s->wb (on top of what the batch holds), the
+ * totals it leads to in *tot (s->totals is not changed). 0 or the failing op's error,
+ * after which the caller rolls the batch back to its save point. Apply thread only. */
 int store_apply_build(struct store *s, struct store_txn *t, struct store_totals *tot);
-/* After the batch of a successful build is written: refreshes s->pbits for bitmap groups
- * the build had to evict from its cache. Apply thread only. */
+/* After a group's batch is written: refreshes s->pbits for bitmap groups its builds had to
+ * evict from their cache. Apply thread only. */
 int store_apply_written(struct store *s);
+/* Frees the apply thread's context; the apply thread calls it as it exits. */
+void store_apply_thread_exit(void);
 /* s->pbits: sets group g's bytes (grows the mirror as needed). */
 int store_pbits_set(struct store *s, uint64_t g, const uint8_t *bits);
 /* Gets key from the batch, then the DB: 0 + *val (rocksdb_free()), -ENOENT, -EIO. */

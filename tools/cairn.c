@@ -43,6 +43,8 @@ static void usage(FILE *f)
 		"  osd crush rule create-replicated NAME ROOT TYPE [CLASS]\n"
 		"  osd crush rule create-erasure NAME ROOT TYPE [CLASS]\n"
 		"  osd crush rule ls|dump [NAME]|rm NAME\n"
+		"  osd crush set-device-class CLASS ID...   osd crush rm-device-class ID...\n"
+		"  osd crush class ls\n"
 		"  osd getcrushmap -o FILE         osd setcrushmap -i FILE\n"
 		"  osd getmap [EPOCH] -o FILE\n"
 		"  osd pool create NAME PG_NUM [SIZE] [--rule R] [--min-size N] [--pgp-num N]\n"
@@ -319,8 +321,9 @@ static bool render(const char *const *argv, int argc, json_t *o)
 		       ji(o, "epoch"), ji(o, "num_mons"), js(m0, "name"), js(m0, "addr"),
 		       js(m0, "name"), js(m0, "name"), ji(o, "osdmap_first_committed"),
 		       ji(o, "osdmap_last_committed"));
-	} else if (!strcmp(a0, "osd") && !strcmp(a1, "crush") && !strcmp(a2, "rule") && argc > 3 &&
-		   !strcmp(argv[3], "ls")) {
+	} else if (!strcmp(a0, "osd") && !strcmp(a1, "crush") &&
+		   (!strcmp(a2, "rule") || !strcmp(a2, "class")) && argc > 3 &&
+		   (!strcmp(argv[3], "ls") || !strcmp(argv[3], "list"))) {
 		size_t i;
 		json_t *v;
 		json_array_foreach(o, i, v) printf("%s\n", json_string_value(v));

@@ -31,6 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1: {
 		struct store_totals t, t2;
 
+		memset(&t, 0, sizeof(t));
+		memset(&t2, 0, sizeof(t2));
 		if (store_totals_decode(&t, data + 1, size - 1) == 0) {
 			store_totals_encode(&t, &b);
 			if (store_totals_decode(&t2, b.data, b.len) || memcmp(&t, &t2, sizeof(t)))
@@ -41,6 +43,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2: {
 		struct store_onode o, o2;
 
+		memset(&o, 0, sizeof(o)); /* padding: compared with memcmp below */
+		memset(&o2, 0, sizeof(o2));
 		if (store_onode_decode(&o, data + 1, size - 1) == 0) {
 			store_onode_encode(&o, &b);
 			if (store_onode_decode(&o2, b.data, b.len) || memcmp(&o, &o2, sizeof(o)))

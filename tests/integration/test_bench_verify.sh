@@ -14,6 +14,7 @@ B=$BIN/cairn-bench
 T=$(mktemp -d /tmp/cairn-benchtest.XXXXXX)
 cleanup() { "$BIN/cairn-up" stop --dir "$T/c" >/dev/null 2>&1 || true; rm -rf "$T"; }
 trap cleanup EXIT
+trap "exit 143" TERM INT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # expect_err WANT_REGEX CMD...: CMD fails (exit 1) with a one-line error matching WANT_REGEX

@@ -2,7 +2,8 @@
 # test_crush_golden — replays crushtool's recorded outputs (tests/data/crush, made by gen.py
 # with Ceph's crushtool) through cairn-crush: every map compiles, decompiles to exactly what
 # crushtool -d printed, recompiles to the same text, and every --test case prints exactly
-# crushtool's stdout. --build maps decompile to crushtool's. No Ceph needed.
+# crushtool's stdout, both from cairn's binary and from Ceph's binary (ceph-bin/, as
+# `ceph osd getcrushmap` writes it). --build maps decompile to crushtool's. No Ceph needed.
 # timeout: 240
 set -u
 BIN=${CAIRN_BIN:-build/bin}
@@ -28,6 +29,11 @@ for txt in "$DATA"/maps/*.txt; do
     if ! cmp -s "$TMP/$name.d" "$TMP/$name.2.d"; then
         echo "FAIL round trip $name"; fail=$((fail + 1))
     fi
+    # Ceph's binary map reads to the same map
+    if ! "$C" -d "$DATA/ceph-bin/$name.bin" -o "$TMP/$name.ceph.d" 2>"$TMP/err" ||
+       ! cmp -s "$TMP/$name.ceph.d" "$DATA/maps/$name.decompiled"; then
+        echo "FAIL ceph binary $name: $(cat "$TMP/err")"; fail=$((fail + 1))
+    fi
     n=$((n + 1))
 done
 
@@ -42,6 +48,9 @@ while IFS=$'\t' read -r name args expected; do
         diff "$DATA/$expected" "$TMP/out" | head -6
         fail=$((fail + 1))
     fi
+    # shellcheck disable=SC2086
+    "$C" -i "$DATA/ceph-bin/$name.bin" $args >"$TMP/out" 2>/dev/null
+    cmp -s "$TMP/out" "$DATA/$expected" || { echo "FAIL case $expected from Ceph binary"; fail=$((fail + 1)); }
 done <"$DATA/cases.tsv"
 
 while IFS=$'\t' read -r name args; do

@@ -12,6 +12,7 @@ LIB=$(cd "$BIN/../lib" && pwd)
 T=$(mktemp -d /tmp/cairn-example.XXXXXX)
 cleanup() { "$BIN/cairn-up" stop --dir "$T/c" >/dev/null 2>&1 || true; rm -rf "$T"; }
 trap cleanup EXIT
+trap "exit 143" TERM INT
 
 awk '/^## Example/ { f = 1 } f && /^```c$/ { p = 1; next } p && /^```$/ { exit } p' \
     "$ROOT/docs/libcairn.md" > "$T/example.c"

@@ -1,6 +1,6 @@
 /*
  * test_libcairn_stale — a client whose map is older than the OSDs' is corrected: client A
- * applies new maps 3 s late (client_debug_delay_maps_ms), client B marks the primary of A's
+ * applies new maps 5 s late (client_debug_delay_maps_ms), client B marks the primary of A's
  * objects out; A's writes and reads then reach the old primary, which answers -ESTALE
  * (misdirected) with its newer epoch; A must wait for that map, recompute the placement,
  * resend to the new primary and succeed, each op ending exactly once.
@@ -45,7 +45,7 @@ int main(void)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	tc_start(3, "rbd:16:3");
 	CHECK_RC(cairn_create(&a, tc_conf), 0);
-	CHECK_RC(cairn_conf_set(a, "client_debug_delay_maps_ms", "3000"), 0);
+	CHECK_RC(cairn_conf_set(a, "client_debug_delay_maps_ms", "5000"), 0);
 	CHECK_RC(cairn_conf_set(a, "client_op_timeout", "30"), 0);
 	CHECK_RC(cairn_connect(a), 0);
 	CHECK_RC(cairn_create(&b, tc_conf), 0);
@@ -78,7 +78,7 @@ int main(void)
 	while (cairn_osdmap_epoch(b) <= ea && tc_now() - t < 10)
 		usleep(20 * 1000);
 	CHECK(cairn_osdmap_epoch(b) > ea);
-	usleep(300 * 1000); /* let the OSDs apply it too */
+	usleep(1500 * 1000); /* let the OSDs apply it too (A waits 5 s) */
 	CHECK(cairn_osdmap_epoch(a) == ea); /* A still acts on the old map */
 
 	t = tc_now();

@@ -1,7 +1,8 @@
 /*
  * test_libcairn_util — helpers for the libcairn integration tests (header-only): start a
  * local cluster with cairn-up in a mktemp directory, stop it at exit (also on failure and on
- * SIGTERM from the test runner's timeout), and a CHECK macro that says where it failed.
+ * SIGTERM from the test runner's timeout; a detached watcher covers crashes and SIGKILL),
+ * and a CHECK macro that says where it failed.
  */
 #ifndef CAIRN_TEST_LIBCAIRN_UTIL_H
 #define CAIRN_TEST_LIBCAIRN_UTIL_H
@@ -122,6 +123,11 @@ static void tc_start(int nosds, const char *pools)
 		}
 	}
 	tc_up = 1;
+	/* a watcher outside our process group stops the cluster if this process dies without
+	 * running tc_stop (a crash, abort, SIGKILL from the runner's timeout) */
+	tc_sh("setsid sh -c 'while kill -0 %d 2>/dev/null; do sleep 1; done; "
+	      "if [ -d \"%s\" ]; then \"%s/cairn-up\" stop --dir \"%s\"; rm -rf \"%s\"; fi' "
+	      ">/dev/null 2>&1 </dev/null &", (int)getpid(), tc_dir, tc_bin, tc_dir, tc_dir);
 	if (tc_sh("'%s/cairn-up' start --dir '%s' --osds %d%s >'%s/up.log' 2>&1", tc_bin, tc_dir,
 		  nosds, pool_args, tc_dir) != 0) {
 		fprintf(stderr, "cairn-up start failed:\n");

@@ -220,6 +220,15 @@ cmp -s "$D/b2.bin" "$D/c.bin" || fail "setcrushmap/getcrushmap binary round trip
 grep -q 'item osd.0 weight 0.750' "$D/c.txt" || fail "edited weight lost"
 printf '\001\001\377\377\377\177junk' > "$D/junk.bin"
 err 74 osd setcrushmap -i "$D/junk.bin"
+# device classes and a class rule
+bump 1 osd crush set-device-class ssd 0
+J osd crush class ls | jq -e '. == ["ssd"]' >/dev/null || fail "class ls: $(J osd crush class ls)"
+J osd tree | jq -e '.nodes[] | select(.id == 0) | .device_class == "ssd"' >/dev/null \
+    || fail "device_class in tree"
+bump 1 osd crush rule create-replicated fast default host ssd
+err 2 osd crush set-device-class ssd 42
+bump 1 osd crush rule rm fast
+bump 1 osd crush rm-device-class 0
 bump 1 osd crush rm osd.1
 bump 1 osd crush rm h2
 err 2 osd crush rm h2
@@ -228,7 +237,8 @@ J osd crush tree | jq -e '[.nodes[].name] | index("h1") != null' >/dev/null || f
 # ---- plain text renders without errors ----
 for c in "status" "health detail" "osd tree" "osd dump" "osd stat" "osd df" "osd pool ls" \
          "osd pool ls detail" "osd pool get rbd" "osd map rbd x" "pg stat" "pg dump" \
-         "pg map $PG" "mon stat" "osd crush rule ls" "osd crush rule dump" "osd crush tree"; do
+         "pg map $PG" "mon stat" "osd crush rule ls" "osd crush rule dump" "osd crush tree" \
+         "osd crush class ls"; do
     # shellcheck disable=SC2086
     C $c > "$D/plain" 2>&1 || fail "plain '$c' failed"
     [ -s "$D/plain" ] || fail "plain '$c' printed nothing"

@@ -960,6 +960,56 @@ static void test_model(void **state)
 	free(m2);
 }
 
+/* Transactions queued back to back are applied as groups (one RocksDB write); one that
+ * fails in the middle of a group must vanish without taking its neighbours along. */
+static int grp_rc[60];
+static void grp_cb(void *arg, int rc) { grp_rc[(intptr_t)arg] = rc == 0 ? 1 : rc; }
+
+static void test_group_failure(void **state)
+{
+	static uint8_t big[70000];
+	struct fx *f = *state;
+	uint8_t buf[1024], exp[1024];
+	char v[10];
+
+	mkcoll(f, "g");
+	memset(exp, 0, sizeof(exp));
+	for (int i = 0; i < 60; i++) {
+		struct store_txn *t = store_txn_new();
+
+		snprintf(v, sizeof(v), "%09d", i);
+		if (i % 3 == 1) {
+			/* writes, then fails: nothing of it may show */
+			store_txn_write(t, "g", O("obj"), (uint64_t)i * 10, 10, "XXXXXXXXXX");
+			store_txn_setattr(t, "g", O("obj"), "bad", "1", 1);
+			store_txn_touch(t, "missing", O("x"));
+		} else {
+			store_txn_write(t, "g", O("obj"), (uint64_t)i * 10, 10, v);
+			memcpy(exp + i * 10, v, 10);
+			if (i % 5 == 0) /* big enough for slots in the direct setup */
+				store_txn_write(t, "g", O("big"), 0, sizeof(big), big);
+		}
+		assert_int_equal(store_queue_txn(f->s, t, NULL, grp_cb, (void *)(intptr_t)i), 0);
+	}
+	struct store_txn *t = store_txn_new();
+	store_txn_touch(t, "g", O("end"));
+	assert_int_equal(apply(f, t), 0);
+	for (int i = 0; i < 60; i++)
+		assert_int_equal(grp_rc[i], i % 3 == 1 ? -ENOENT : 1);
+	assert_int_equal(size_of(f, "g", "obj"), 600);
+	assert_int_equal(store_read(f->s, "g", O("obj"), 0, sizeof(buf), buf), 600);
+	assert_memory_equal(buf, exp, 600);
+	struct cbuf b;
+	cbuf_init(&b);
+	assert_int_equal(store_getattr(f->s, "g", O("obj"), "bad", &b), -ENODATA);
+	cbuf_free(&b);
+	assert_int_equal(store_fsck(f->s, NULL, NULL), 0);
+	reopen(f);
+	assert_int_equal(store_read(f->s, "g", O("obj"), 0, sizeof(buf), buf), 600);
+	assert_memory_equal(buf, exp, 600);
+	assert_int_equal(store_fsck(f->s, NULL, NULL), 0);
+}
+
 /* One transaction touching more slot-bitmap groups than the apply cache holds (5 groups of
  * 1024 slots), then overwrites, removal and reuse: fsck (which checks every slot chunk
  * against the bitmap) stays clean, also after reopen. */
@@ -1034,6 +1084,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bitrot, setup_inline, teardown),
 		cmocka_unit_test_setup_teardown(test_persist_statfs, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_big_slots, setup_direct, teardown),
+		cmocka_unit_test_setup_teardown(test_group_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_failure, setup_direct, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

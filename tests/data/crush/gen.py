@@ -6,8 +6,11 @@ Run by a developer who has Debian's ceph-base installed (never by CI):
 Writes, under tests/data/crush/:
     maps/NAME.txt            input text maps (deterministic, seeded)
     maps/NAME.decompiled     crushtool -d of crushtool -c of NAME.txt
+    ceph-bin/NAME.bin        crushtool -c of NAME.txt: Ceph's binary format, read by cairn
     cases.tsv                NAME <TAB> crushtool args <TAB> expected-output file
     out/NNNN.out             crushtool's stdout for that case
+    edits.tsv, edits/NN.txt  map edits (--add-item ...) and crushtool -d of the result
+    builds.tsv               --build arguments; maps/build_*.decompiled is crushtool's result
 make check replays every case through cairn-crush (tests/integration/test_crush_golden.sh)
 and through the library (tests/unit/test_crush_golden.c).
 """
@@ -195,6 +198,9 @@ def main():
 
         shutil.rmtree(os.path.join(HERE, "maps"), ignore_errors=True)
         shutil.rmtree(os.path.join(HERE, "out"), ignore_errors=True)
+        shutil.rmtree(os.path.join(HERE, "edits"), ignore_errors=True)
+        shutil.rmtree(os.path.join(HERE, "ceph-bin"), ignore_errors=True)
+        os.makedirs(os.path.join(HERE, "ceph-bin"))
         os.makedirs(os.path.join(HERE, "maps"))
         os.makedirs(os.path.join(HERE, "out"))
         cases = []
@@ -204,6 +210,7 @@ def main():
             b = os.path.join(tmp, name + ".bin")
             run(["-c", p, "-o", b])
             open(os.path.join(HERE, "maps", name + ".decompiled"), "w").write(run(["-d", b]).stdout)
+            shutil.copy(b, os.path.join(HERE, "ceph-bin", name + ".bin"))
             nrules = text.count("\nrule ")
             big = name.startswith("build_1024") or name.startswith("build_bench")
             maxx = "2047" if big else "255"
@@ -232,6 +239,27 @@ def main():
                 fn = "out/%04d.out" % i
                 open(os.path.join(HERE, fn), "w").write(out)
                 f.write("%s\t%s\t%s\n" % (name, " ".join(args), fn))
+        edits = [
+            ("alg_straw2", "--add-item 100 1.5 osd.100 --loc host host-0-1 --loc root default"),
+            ("alg_straw2", "--add-item 101 2.0 osd.101 --loc host newhost --loc rack rack1 --loc root default"),
+            ("alg_straw2", "--reweight-item osd.3 0.25"),
+            ("alg_straw2", "--remove-item osd.5"),
+            ("alg_straw2", "--update-item 3 3.0 osd.3 --loc host host-1-1 --loc rack rack1 --loc root default"),
+            ("classes", "--reweight-item osd.4 2.5"),
+            ("classes", "--add-item 77 1.0 osd.77 --loc host host-2-2 --loc root default"),
+            ("alg_straw", "--reweight-item osd.0 0.5"),
+            ("alg_list", "--add-item 50 1.0 osd.50 --loc host host-0-0 --loc root default"),
+        ]
+        os.makedirs(os.path.join(HERE, "edits"), exist_ok=True)
+        with open(os.path.join(HERE, "edits.tsv"), "w") as f:
+            f.write("# map\tcrushtool edit arguments\tcrushtool -d of the edited map\n")
+            for i, (name, args) in enumerate(edits):
+                b = os.path.join(tmp, name + ".bin")
+                e = os.path.join(tmp, "edit.bin")
+                run(["-i", b] + args.split() + ["-o", e])
+                fn = "edits/%02d.txt" % i
+                open(os.path.join(HERE, fn), "w").write(run(["-d", e]).stdout)
+                f.write("%s\t%s\t%s\n" % (name, args, fn))
         with open(os.path.join(HERE, "builds.tsv"), "w") as f:
             f.write("# name\tcrushtool --build arguments\t(decompiled result is maps/NAME.decompiled)\n")
             for name, args in build_cases:
