@@ -80,7 +80,7 @@ static __thread struct msg_worker *cur_worker;
 
 const char *msg_entity_str(const struct msg_entity *e, char *buf, size_t len)
 {
-	static const char *const names[] = { "?", "mon", "osd", "mds", "client" };
+	static const char *const names[] = {"?", "mon", "osd", "mds", "client"};
 	const char *t = e->type <= MSG_ENTITY_CLIENT ? names[e->type] : "?";
 
 	snprintf(buf, len, "%s.%lld", t, (long long)e->num);
@@ -349,8 +349,8 @@ static void pacc_hello(struct msg_worker *w, struct msg_pacc *p, const struct ms
 			for (x = m->conns; x; x = x->mnext)
 				if (x != c && !x->outgoing && x->policy == MSG_LOSSLESS &&
 				    x->peer.type == h->me.type && x->peer.num == h->me.num &&
-				    !strcmp(x->peer_addr, h->addr) &&
-				    x->peer_nonce && x->peer_nonce != h->nonce) {
+				    !strcmp(x->peer_addr, h->addr) && x->peer_nonce &&
+				    x->peer_nonce != h->nonce) {
 					pthread_mutex_lock(&x->lock);
 					x->want_remote_reset = 1;
 					kick = conn_mark_kick_locked(x);
@@ -371,6 +371,10 @@ static void pacc_hello(struct msg_worker *w, struct msg_pacc *p, const struct ms
 	at->fd = p->fd;
 	at->h = *h;
 	snprintf(at->sock_peer, sizeof(at->sock_peer), "%s", p->sock_peer);
+	/* The socket changes loops. libev on worker 0 unregisters it lazily: at worst one
+	 * spurious wakeup there, answered by EPOLL_CTL_DEL (TSan reports the close in the
+	 * owner racing that epoll_ctl; the kernel serialises them and libev copes with both
+	 * orders). A dup() would be worse: the registration would outlive the fd number. */
 	pacc_free(w, p, 0);
 	at->next = NULL;
 	pthread_mutex_lock(&c->w->lock);
@@ -729,8 +733,8 @@ int msg_send(struct msg_conn *c, const struct msg_out *mo)
 	struct outm *o;
 	int niov = 1, i, kick, r;
 
-	if (mo->data_iovcnt < 0 || (mo->data_iovcnt && !mo->data) ||
-	    mo->type == 0 || (mo->type < MSG_TYPE_FIRST_USER && mo->type > MSG_MSGR_LAST_)) {
+	if (mo->data_iovcnt < 0 || (mo->data_iovcnt && !mo->data) || mo->type == 0 ||
+	    (mo->type < MSG_TYPE_FIRST_USER && mo->type > MSG_MSGR_LAST_)) {
 		r = -EINVAL;
 		goto fail;
 	}

@@ -60,6 +60,8 @@ enum msg_policy { MSG_LOSSY = 0, MSG_LOSSLESS = 1 };
 #define MSG_PRIO_LOW 64
 #define MSG_PRIO_DEFAULT 127
 #define MSG_PRIO_HIGH 196 /* heartbeats, map updates */
+/* (prio travels in the frame header; each connection's queue is strictly FIFO, so a
+ * message never overtakes one sent before it on the same connection.) */
 
 /* A received message. */
 struct msg {
@@ -73,7 +75,8 @@ struct msg {
 	uint64_t data_len;
 };
 void msg_free(struct msg *m);
-/* Takes the data payload out of m (the caller frees it); for zero-copy hand-off. */
+/* Takes the data payload out of m (the caller frees it); for zero-copy hand-off. Its bytes
+ * count against ms_dispatch_throttle_bytes until msg_free(m). */
 void *msg_steal_data(struct msg *m, uint64_t *len);
 
 /* An outgoing message; see the ownership rules above. */
@@ -98,7 +101,9 @@ struct msgr_ops {
 	/* An incoming connection finished its handshake (loop thread). Optional. */
 	void (*accept)(struct msg_conn *c, void *arg);
 	/* A lossy connection failed or was closed by the peer; queued messages are dropped.
-	 * Also called for a lossless connection that msg_conn_close() ended. Optional. */
+	 * Also called for a lossless connection that msg_conn_close() ended. Optional.
+	 * (Lossless sessions also end with reset when the peer closed them, and on the
+	 * accepting side after ms_session_timeout without the peer coming back.) */
 	void (*reset)(struct msg_conn *c, void *arg);
 	/* A lossless peer restarted (its session is new): unacked messages were dropped. */
 	void (*remote_reset)(struct msg_conn *c, void *arg);

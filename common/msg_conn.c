@@ -19,8 +19,8 @@
 #include "common/msg_types.h"
 #include "common/util.h"
 
-static const char *const state_names[] = { "new", "connecting", "handshake", "open", "wait",
-					   "closed" };
+static const char *const state_names[] = {"new",  "connecting", "handshake",
+					  "open", "wait",	"closed"};
 
 static void conn_flush(struct msg_conn *c);
 static void conn_fail(struct msg_conn *c, int err, const char *why);
@@ -652,9 +652,11 @@ static int conn_deliver(struct msg_conn *c, struct msg_in *in)
 	if (f->seq != c->in_seq + 1) {
 		free(in->m.data);
 		free(in);
-		CLOG_WARN("msg", "%s: malformed frame: sequence gap (got %llu after %llu); "
-			  "closing connection", conn_name(c, nb, sizeof(nb)),
-			  (unsigned long long)f->seq, (unsigned long long)c->in_seq);
+		CLOG_WARN("msg",
+			  "%s: malformed frame: sequence gap (got %llu after %llu); "
+			  "closing connection",
+			  conn_name(c, nb, sizeof(nb)), (unsigned long long)f->seq,
+			  (unsigned long long)c->in_seq);
 		STAT_ADD(m, bad_frames, 1);
 		conn_fail(c, -EPROTO, "sequence gap");
 		return -1;
@@ -1000,8 +1002,7 @@ void msgc_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 }
 
 /* Acceptor: a HELLO for c arrived on socket fd (c->w's thread). */
-void msgc_attach(struct msg_conn *c, int fd, const char *sock_peer,
-			const struct msg_hello *h)
+void msgc_attach(struct msg_conn *c, int fd, const char *sock_peer, const struct msg_hello *h)
 {
 	struct msgr *m = c->m;
 	int resumed = c->peer_nonce != 0, flags = 0;

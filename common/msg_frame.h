@@ -27,30 +27,30 @@
 #include "common/encode.h"
 #include "common/msg.h"
 
-#define MSG_MAGIC 0xCA1BF4A3u
+#define MSG_MAGIC	  0xCA1BF4A3u
 #define MSG_PROTO_VERSION 1
 #define MSG_FRAME_HDR_LEN 64
 
 /* Frame tags (the frame layer's own kinds; message types are a separate space). */
 enum msg_tag {
-	MSG_TAG_HELLO = 1,         /* connector -> acceptor: struct msg_hello in front */
+	MSG_TAG_HELLO = 1,	   /* connector -> acceptor: struct msg_hello in front */
 	MSG_TAG_HELLO_REPLY = 2,   /* acceptor -> connector: struct msg_hello in front */
-	MSG_TAG_MSG = 3,           /* an upper-layer message */
-	MSG_TAG_ACK = 4,           /* ack_seq only */
-	MSG_TAG_KEEPALIVE = 5,     /* tid carries the sender's monotonic ns */
+	MSG_TAG_MSG = 3,	   /* an upper-layer message */
+	MSG_TAG_ACK = 4,	   /* ack_seq only */
+	MSG_TAG_KEEPALIVE = 5,	   /* tid carries the sender's monotonic ns */
 	MSG_TAG_KEEPALIVE_ACK = 6, /* echoes the keepalive's tid */
-	MSG_TAG_CLOSE = 7,         /* the sender ends the session (msg_conn_close) */
+	MSG_TAG_CLOSE = 7,	   /* the sender ends the session (msg_conn_close) */
 	MSG_TAG_MAX_ = 7,
 };
 
 #define MSG_FF_DATA_CRC 0x01 /* data_crc is valid */
-#define MSG_FF_KNOWN 0x01
+#define MSG_FF_KNOWN	0x01
 
 /* Message types 1..15 are the messenger's own range; upper layers start at 16. */
 #define MSG_TYPE_FIRST_USER 16
 
 #define MSG_HELLO_MAX 4096 /* largest HELLO front accepted */
-#define MSG_AUTH_MAX 1024  /* largest authorizer carried in a HELLO */
+#define MSG_AUTH_MAX  1024 /* largest authorizer carried in a HELLO */
 
 struct msg_frame {
 	uint8_t tag;
@@ -87,16 +87,16 @@ int msg_frame_check_payload(const struct msg_frame *f, const void *front, const 
 
 /* The handshake body (front of HELLO and HELLO_REPLY); versioned envelope, v1. */
 #define MSG_HELLO_RECONNECT 0x01 /* connector: I had a session with you (peer_nonce) */
-#define MSG_HELLO_RESET 0x02     /* acceptor: I do not know that session; it starts anew */
+#define MSG_HELLO_RESET	    0x02 /* acceptor: I do not know that session; it starts anew */
 
 struct msg_hello {
 	struct msg_entity me;
-	uint64_t nonce;      /* sender's messenger instance */
+	uint64_t nonce;	     /* sender's messenger instance */
 	uint64_t features;   /* CAIRN_FEATURE_* offered */
-	char addr[64];       /* sender's listen address, "" if none */
-	uint8_t policy;      /* enum msg_policy (connector's choice) */
-	uint8_t flags;       /* MSG_HELLO_* */
-	uint64_t sid;        /* session id chosen by the connector (lossless resume key) */
+	char addr[64];	     /* sender's listen address, "" if none */
+	uint8_t policy;	     /* enum msg_policy (connector's choice) */
+	uint8_t flags;	     /* MSG_HELLO_* */
+	uint64_t sid;	     /* session id chosen by the connector (lossless resume key) */
 	uint64_t peer_nonce; /* connector: acceptor's nonce seen last time, 0 the first time */
 	uint64_t in_seq;     /* last seq the sender received in this session */
 	uint32_t auth_len;   /* authorizer (auth hook; empty until auth exists) */

@@ -57,9 +57,9 @@ extern const struct msg_transport msg_tcp_transport;
 
 #define STAT_ADD(m, f, n) atomic_fetch_add_explicit(&(m)->st.f, (n), memory_order_relaxed)
 
-#define MSG_IOV_MAX 512
+#define MSG_IOV_MAX	512
 #define MSG_WRITE_BATCH (8u << 20) /* bytes offered to one sendmsg */
-#define MSG_CTL_CAP (MSG_FRAME_HDR_LEN + MSG_HELLO_MAX + 256)
+#define MSG_CTL_CAP	(MSG_FRAME_HDR_LEN + MSG_HELLO_MAX + 256)
 #define MSG_DIRECT_READ (64u << 10) /* data remainders this big are read straight into place */
 
 enum conn_state { CS_NEW, CS_CONNECTING, CS_HANDSHAKE, CS_OPEN, CS_WAIT, CS_CLOSED };
@@ -84,12 +84,12 @@ struct oq {
 
 /* Receive-side throttle shared by the messenger and the messages it handed out. */
 struct msg_throttle {
-	atomic_int_fast64_t bytes;  /* dispatched, not yet freed */
-	int64_t limit;              /* 0: none */
-	atomic_int refs;            /* messenger + outstanding messages */
-	atomic_int stalled;         /* connections that stopped reading */
-	pthread_mutex_t lock;       /* protects m */
-	struct msgr *m;             /* NULL once the messenger is gone */
+	atomic_int_fast64_t bytes; /* dispatched, not yet freed */
+	int64_t limit;		   /* 0: none */
+	atomic_int refs;	   /* messenger + outstanding messages */
+	atomic_int stalled;	   /* connections that stopped reading */
+	pthread_mutex_t lock;	   /* protects m */
+	struct msgr *m;		   /* NULL once the messenger is gone */
 };
 
 struct msg_in {
@@ -107,18 +107,18 @@ struct msg_worker {
 	struct ev_loop *loop;
 	ev_async wake;
 	ev_timer tick;
-	ev_prepare reap; /* end of each loop iteration: deferred acks, graveyard */
+	ev_prepare reap;      /* end of each loop iteration: deferred acks, graveyard */
 	pthread_mutex_t lock; /* protects kick, attach, stopping */
 	struct msg_conn *kick;
 	struct msg_attach *attach;
 	int stopping;
 	int fed; /* loop: wake already fed from this thread */
 	/* loop: */
-	struct msg_conn *conns;     /* connections pinned here (c->wnext/wprev) */
+	struct msg_conn *conns;	    /* connections pinned here (c->wnext/wprev) */
 	struct msg_conn *throttled; /* stopped reading (c->tnext) */
 	struct msg_conn *graveyard; /* closed, registry ref to drop (c->gnext) */
-	struct msg_conn *ackq;      /* owe the peer a standalone ACK (c->anext, holds a ref) */
-	struct msg_pacc *paccs;     /* worker 0 */
+	struct msg_conn *ackq;	    /* owe the peer a standalone ACK (c->anext, holds a ref) */
+	struct msg_pacc *paccs;	    /* worker 0 */
 	struct iovec iov[MSG_IOV_MAX];
 };
 
@@ -127,17 +127,17 @@ struct msg_conn {
 	struct msgr *m;
 	struct msg_worker *w;
 	int policy;
-	int outgoing;    /* we connect (and reconnect) */
-	char addr[64];   /* connector: target "IP:PORT" */
+	int outgoing;  /* we connect (and reconnect) */
+	char addr[64]; /* connector: target "IP:PORT" */
 	struct sockaddr_in sa;
-	uint64_t sid;    /* session id (chosen by the connector) */
+	uint64_t sid; /* session id (chosen by the connector) */
 	uint64_t max_msg, max_out;
 	int crc_data;
 
 	pthread_mutex_t lock; /* protects the fields up to "loop" */
 	pthread_cond_t cond;  /* senders waiting for unwritten < max_out */
 	struct oq pend;
-	uint64_t unwritten;   /* bytes in pend + outq */
+	uint64_t unwritten; /* bytes in pend + outq */
 	int waiters;
 	int kicked, want_start, want_close, want_remote_reset;
 	atomic_int closed;
@@ -150,7 +150,7 @@ struct msg_conn {
 	ev_timer retry;
 	double backoff;
 	struct oq outq, sentq;
-	uint64_t woff;     /* bytes of outq.head already written */
+	uint64_t woff;	   /* bytes of outq.head already written */
 	uint64_t out_seq;  /* last seq assigned */
 	uint64_t in_seq;   /* last seq received */
 	uint64_t acked_in; /* last in_seq we acknowledged */
@@ -179,7 +179,7 @@ struct msg_conn {
 
 struct msgr_stats_atomic {
 	atomic_uint_fast64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv, connects, accepts,
-		failures, injected, bad_frames, resent, dups, remote_resets, throttle_stalls;
+	    failures, injected, bad_frames, resent, dups, remote_resets, throttle_stalls;
 };
 
 struct msgr {

@@ -113,13 +113,13 @@ static void tcp_close(int fd)
 }
 
 const struct msg_transport msg_tcp_transport = {
-	.name = "tcp",
-	.listen = tcp_listen,
-	.accept = tcp_accept,
-	.connect = tcp_connect,
-	.connect_finish = tcp_connect_finish,
-	.setup = tcp_setup,
-	.recvv = tcp_recvv,
-	.sendv = tcp_sendv,
-	.close = tcp_close,
+    .name = "tcp",
+    .listen = tcp_listen,
+    .accept = tcp_accept,
+    .connect = tcp_connect,
+    .connect_finish = tcp_connect_finish,
+    .setup = tcp_setup,
+    .recvv = tcp_recvv,
+    .sendv = tcp_sendv,
+    .close = tcp_close,
 };

@@ -212,18 +212,21 @@ int crush_choose_args_remove(struct crush_map *m, int64_t set_id);
 int crush_choose_args_exists(const struct crush_map *m, int64_t set_id);
 
 /* ---- mapping ---- */
-/* Bytes of workspace crush_do_rule needs for this map and result_max (8-byte aligned memory).
- * Changes when buckets are added; recompute after edits. */
+/* Bytes of workspace crush_do_rule needs for this map and result_max. Changes when buckets
+ * are added or grow; recompute after edits. */
 size_t crush_work_size(const struct crush_map *m, int result_max);
 /*
  * Maps input x through rule ruleno into result[0..result_max), returning how many were
  * written (firstn results are short when the rule cannot be satisfied; indep results keep
  * CRUSH_ITEM_NONE holes in place). weights[0..weight_max) are the per-device 16.16 reweights
- * (0 = out, 0x10000 = fully in; a device >= weight_max is out). work: crush_work_size() bytes,
- * need not be initialised, not shared between concurrent calls. choose_args_set: a choose_args
- * id to use (falls back to the -1 set, then none, like Ceph's choose_args_get_with_fallback);
- * pass CRUSH_NO_CHOOSE_ARGS for plain weights. Returns 0 for a rule that does not exist.
- * Allocates nothing.
+ * (0 = out, 0x10000 = fully in; a device >= weight_max is out; weights NULL = all out).
+ * work: crush_work_size() bytes (4-byte aligned), owned by the caller and not shared between
+ * concurrent calls; it need not be initialised and nothing in it is cleared per call (its
+ * per-bucket state is a sparse set validated against this call's own index; valgrind may
+ * report those reads of uninitialised memory, they are harmless by design). choose_args_set: a
+ * choose_args id to use (falls back to the -1 set, then none, like Ceph's
+ * choose_args_get_with_fallback); pass CRUSH_NO_CHOOSE_ARGS for plain weights.
+ * Returns 0 for a rule that does not exist. Allocates nothing; reads the map only.
  */
 #define CRUSH_NO_CHOOSE_ARGS INT64_MIN
 int crush_do_rule(const struct crush_map *m, int ruleno, int x, int *result, int result_max,

@@ -25,33 +25,25 @@
 #include <string.h>
 
 /*
- * Workspace layout: header | work_bucket[max_buckets] | 3 x int[result_max] | perm area.
- * Per-bucket state is valid only when its gen equals the header's, so a call starts clean by
- * bumping the generation instead of clearing every bucket; memory that does not carry the
- * header (first use, another map) is cleared once.
+ * Workspace layout: work_bucket[max_buckets] | int32 touched[max_buckets] |
+ * 3 x int[result_max] | perm area. Per-bucket permutation state is a sparse set: an entry is
+ * valid only if touched[entry.slot] names it and slot < this call's touched count, so a call
+ * starts clean without clearing anything and whatever the memory held before (first use, an
+ * earlier call, another map, garbage) can never be mistaken for state.
  */
-#define WORK_MAGIC 0x6372757368776b31ull /* "crushwk1" */
-
-struct work_header {
-	uint64_t magic;
-	const struct crush_map *map;
-	int64_t max_buckets;
-	uint32_t gen;
-	uint32_t pad;
-};
-
 struct work_bucket {
 	uint32_t perm_x;
 	uint32_t perm_n;
 	uint32_t perm_off1; /* 1 + offset of this bucket's perm[] in the perm area; 0 = none */
-	uint32_t gen;
+	uint32_t slot;      /* index into touched[] */
 };
 
 struct work {
 	struct work_bucket *wb; /* [max_buckets] */
+	int32_t *touched;       /* [max_buckets], bucket indices touched by this call */
+	uint32_t ntouched;
 	uint32_t *perm_area;
 	uint32_t perm_used;
-	uint32_t gen;
 };
 
 static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
@@ -70,20 +62,22 @@ size_t crush_work_size(const struct crush_map *m, int result_max)
 {
 	if (result_max < 0)
 		result_max = 0;
-	return sizeof(struct work_header) + sizeof(struct work_bucket) * (size_t)m->max_buckets +
+	return align8((sizeof(struct work_bucket) + sizeof(int32_t)) * (size_t)m->max_buckets) +
 	       align8(sizeof(int) * 3 * (size_t)result_max) + sizeof(uint32_t) * perm_total(m);
 }
 
 static inline struct work_bucket *work_bucket(struct work *w, const struct crush_bucket *b)
 {
-	struct work_bucket *wb = &w->wb[-1 - b->id];
+	int32_t idx = -1 - b->id;
+	struct work_bucket *wb = &w->wb[idx];
 
-	if (wb->gen != w->gen) {
-		wb->gen = w->gen;
-		wb->perm_x = 0;
-		wb->perm_n = 0;
-		wb->perm_off1 = 0;
-	}
+	if (wb->slot < w->ntouched && w->touched[wb->slot] == idx)
+		return wb;
+	wb->slot = w->ntouched;
+	w->touched[w->ntouched++] = idx;
+	wb->perm_x = 0;
+	wb->perm_n = 0;
+	wb->perm_off1 = 0;
 	return wb;
 }
 
@@ -666,22 +660,10 @@ int crush_do_rule(const struct crush_map *m, int ruleno, int x, int *result, int
 		return 0;
 	rule = m->rules[ruleno];
 
-	{
-		struct work_header *h = (struct work_header *)p;
-
-		if (h->magic != WORK_MAGIC || h->map != m || h->max_buckets != m->max_buckets ||
-		    h->gen == UINT32_MAX) {
-			memset(p, 0, sizeof(*h) + sizeof(struct work_bucket) * (size_t)m->max_buckets);
-			h->magic = WORK_MAGIC;
-			h->map = m;
-			h->max_buckets = m->max_buckets;
-		}
-		h->gen++;
-		w.gen = h->gen;
-		p += sizeof(*h);
-	}
 	w.wb = (struct work_bucket *)p;
-	p += sizeof(struct work_bucket) * (size_t)m->max_buckets;
+	w.touched = (int32_t *)(p + sizeof(struct work_bucket) * (size_t)m->max_buckets);
+	w.ntouched = 0;
+	p += align8((sizeof(struct work_bucket) + sizeof(int32_t)) * (size_t)m->max_buckets);
 	a = (int *)p;
 	b = a + result_max;
 	cc = b + result_max;

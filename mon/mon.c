@@ -667,6 +667,7 @@ out_pg:
 	pgmap_destroy(mon.pgmap);
 	free(mon.failures);
 	free(mon.osd_last_seen);
+	free(mon.osd_up_since);
 	osdmap_put(mon.map);
 out_store:
 	mon_store_close(mon.store);

@@ -62,6 +62,7 @@ struct mon {
 	struct failure_info *failures; /* [failures_len], by target osd id */
 	int32_t failures_len;
 	uint64_t *osd_last_seen; /* [osd_last_seen_len] monotonic ns of the last alive/stats */
+	uint64_t *osd_up_since;  /* [osd_last_seen_len] monotonic ns this mon marked it up; 0 */
 	int32_t osd_last_seen_len;
 	uint64_t start_ns;
 	uint64_t ncommits;

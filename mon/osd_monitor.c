@@ -98,11 +98,19 @@ void osdmon_note_seen(struct mon *mon, int32_t osd)
 	if (osd >= mon->osd_last_seen_len) {
 		int32_t n = osd + 16;
 		uint64_t *p = realloc(mon->osd_last_seen, (size_t)n * sizeof(*p));
+		uint64_t *q;
+
 		if (!p)
 			return;
+		mon->osd_last_seen = p;
+		q = realloc(mon->osd_up_since, (size_t)n * sizeof(*q));
+		if (!q)
+			return;
+		mon->osd_up_since = q;
 		memset(p + mon->osd_last_seen_len, 0,
 		       (size_t)(n - mon->osd_last_seen_len) * sizeof(*p));
-		mon->osd_last_seen = p;
+		memset(q + mon->osd_last_seen_len, 0,
+		       (size_t)(n - mon->osd_last_seen_len) * sizeof(*q));
 		mon->osd_last_seen_len = n;
 	}
 	mon->osd_last_seen[osd] = now_mono_ns();
@@ -181,7 +189,8 @@ void osdmon_handle_boot(struct mon *mon, struct msg_conn *c, const struct mon_os
 	clear_failures(mon, b->id);
 	osdmon_note_seen(mon, b->id);
 	CLOG_INFO("mon", "osd.%d boot at %s -> up (e%u)", b->id, b->addr, p->epoch);
-	mon_commit(mon, p);
+	if (mon_commit(mon, p) == 0 && b->id < mon->osd_last_seen_len)
+		mon->osd_up_since[b->id] = now_mono_ns();
 	return;
 fail:
 	osdmap_put(p);
@@ -222,6 +231,22 @@ void osdmon_handle_failure(struct mon *mon, const struct mon_osd_failure *f)
 		return;
 	if (!osdmap_is_up(mon->map, f->target))
 		return;
+	if (f->epoch < mon->map->osds[f->target].up_from) {
+		/* about an earlier life of the target (it rebooted since): Ceph's rule too */
+		CLOG_DEBUG("mon", "ignoring old failure report of osd.%d (e%u < up_from %u)",
+			   f->target, f->epoch, mon->map->osds[f->target].up_from);
+		return;
+	}
+	if (f->target < mon->osd_last_seen_len && mon->osd_up_since[f->target] &&
+	    (uint64_t)f->failed_for * 1000000000ULL >
+		    now - mon->osd_up_since[f->target] + 1000000000ULL) {
+		/* silent for longer than it has been up: the reporter's clock for it started in
+		 * the target's previous life (it missed the down/up epochs in between) */
+		CLOG_DEBUG("mon", "ignoring failure report of osd.%d: silent %us > up for %.1fs",
+			   f->target, f->failed_for,
+			   (double)(now - mon->osd_up_since[f->target]) / 1e9);
+		return;
+	}
 	if (f->reporter >= 0 && !osdmap_is_up(mon->map, f->reporter))
 		return; /* a down reporter's view is stale */
 	if (f->target >= mon->failures_len) {

@@ -34,6 +34,7 @@
 #include "common/msg_types.h"
 #include "common/util.h"
 #include "osd/osd_int.h"
+#include "osd/recovery.h"
 #include "osd/store.h"
 
 #define SUPERBLOCK_OID "osd_superblock"
@@ -412,6 +413,10 @@ static void shard_handler(void *arg, unsigned shard, struct oq_item *q)
 		return;
 	}
 
+	if (q->type == OQ_RECOVERY) {
+		rec_shard_item(sh, it);
+		return;
+	}
 	if (q->type == OQ_TICK) {
 		uint64_t now = now_mono_ns();
 
@@ -487,6 +492,8 @@ static void osd_dispatch(struct msg_conn *c, struct msg *m, void *arg)
 		msg_free(m);
 		return;
 	}
+	if (rec_dispatch(o, c, m))
+		return; /* issue 8: peering / recovery messages (recovery.c) */
 	switch (m->type) {
 	case MSG_OSD_PING:
 		handle_ping(o, c, m);

@@ -45,6 +45,7 @@ enum osd_item_type {
 	OQ_PG_NOTIFY,
 	OQ_PG_PULL,
 	OQ_PUSH_APPLIED, /* a push this OSD pulled while peering is durable */
+	OQ_TICK,         /* once a second from the tick thread: retries */
 	OQ_RECOVERY,   /* issue 8: peering/recovery message, tick or commit (recovery.c) */
 };
 

@@ -41,6 +41,7 @@
 #include "common/util.h"
 #include "osd/op_exec.h"
 #include "osd/osd_int.h"
+#include "osd/recovery.h"
 #include "osd/store.h"
 
 /* A buffer shared by several sends (the encoded transaction), freed by the last user. */
@@ -177,6 +178,7 @@ void pg_publish(struct pg *pg)
 	s->log_size = pg->log.count;
 	if (pg->nacting < pg->pool_size)
 		s->objects_degraded = pg->info.num_objects * (uint64_t)(pg->pool_size - pg->nacting);
+	rec_pg_stats(pg, s);
 	pthread_mutex_unlock(&pg->shard->stat_lock);
 }
 
@@ -261,6 +263,7 @@ void pg_destroy(struct pg *pg)
 		in = item_next(it);
 		osd_item_free(it);
 	}
+	rec_pg_free(pg);
 	pg_log_destroy(&pg->log);
 	free(pg);
 }
@@ -652,6 +655,8 @@ void pg_do_client_op(struct pg *pg, struct osd_item *it)
 		list_push(&pg->waiting_head, &pg->waiting_tail, it);
 		return;
 	}
+	if (rec_client_op_wait(pg, it))
+		return; /* its object is still being recovered (recovery.c) */
 	if (req->ops[0].op == OSD_OP_LIST) {
 		if (req->nops != 1 || req->oid[0]) {
 			struct osd_op_result res[OSD_OPS_MAX] = { 0 };
@@ -925,7 +930,8 @@ void pg_do_repop(struct pg *pg, struct osd_item *it)
 		osd_item_free(it);
 		return;
 	}
-	r = store_txn_decode(t, it->m->data, it->m->data_len);
+	/* issue 8: an object this replica does not hold yet gets only the log entry */
+	r = rec_repop_skip_data(pg, rp, t) ? 0 : store_txn_decode(t, it->m->data, it->m->data_len);
 	if (r) {
 		CLOG_ERR("osd", "pg %s: bad transaction from osd.%d: %s", pg->coll, rp->from,
 			 cairn_strerror(r));

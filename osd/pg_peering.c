@@ -26,6 +26,7 @@
 #include "common/pg_state.h"
 #include "common/util.h"
 #include "osd/osd_int.h"
+#include "osd/recovery.h"
 #include "osd/store.h"
 
 static void send_peer(struct pg *pg, int32_t to, uint16_t type, struct osd_eversion since)
@@ -63,6 +64,8 @@ static void send_peer(struct pg *pg, int32_t to, uint16_t type, struct osd_evers
 
 void pg_start_peering(struct pg *pg)
 {
+	if (rec_peering_start(pg))
+		return; /* issue 8's peering (recovery.c) */
 	pg->peering = true;
 	pg->peer_pulling = -1;
 	pg->npeer_info = 0;
@@ -166,6 +169,8 @@ void pg_do_peer_msg(struct pg *pg, struct osd_item *it)
 
 void pg_peering_tick(struct pg *pg, uint64_t now)
 {
+	if (rec_pg_tick(pg, now))
+		return; /* issue 8's peering and recovery (recovery.c) */
 	if (!pg->peering || now - pg->peer_sent_ns < 1000000000ull)
 		return;
 	/* a query, answer, pull or push was lost (e.g. dropped with a reset session) */

@@ -56,7 +56,7 @@
 #define REC_STATE_KEY "s"
 
 enum rec_phase { REC_IDLE = 0, REC_PEERING, REC_SCAN, REC_ACTIVE, REC_DOWN };
-enum rec_ev { REC_EV_MSG = 0, REC_EV_TICK = 1, REC_EV_PULLED = 2 };
+enum rec_ev { REC_EV_MSG = 0, REC_EV_PULLED = 2 };
 
 struct rec_obj {
 	struct rec_obj *next, *prev, *hnext;
@@ -810,6 +810,7 @@ bool rec_peering_start(struct pg *pg)
 		return false;
 	r->token = ((uint64_t)pg->map_epoch << 32) | (uint32_t)(r->token + 1);
 	r->phase = REC_PEERING;
+	pg->peering = true; /* pg.c leaves the state to us */
 	r->peer_start_ns = now_mono_ns();
 	osdmap_for_each_osd(map, oi) {
 		int32_t id = (int32_t)(oi - map->osds);
@@ -1134,6 +1135,7 @@ static void activate(struct pg *pg, struct pg_rec *r)
 			  "backfill targets", pg->coll, r->nobj, r->nbft);
 	}
 	r->phase = REC_ACTIVE;
+	pg->peering = false;
 	free(r->peers);
 	r->peers = NULL;
 	r->npeers = 0;
@@ -1366,6 +1368,10 @@ static void handle_push(struct pg *pg, struct osd_item *it, struct rec_msg *m)
 		return;
 	}
 	strset_del(&r->missing, m->oid);
+	if (local) {
+		r->bytes_done += it->m->data ? it->m->data_len : 0;
+		r->win_bytes += it->m->data ? it->m->data_len : 0;
+	}
 	if (local)
 		e = store_queue_txn(pg->osd->store, t, reply_cb, NULL, c);
 	else
@@ -1476,7 +1482,7 @@ bool rec_repop_skip_data(struct pg *pg, const struct osd_repop *rp, struct store
 	struct pg_info info;
 	bool skip = false;
 
-	if (!r || !rp->entry.oid)
+	if (!r || !rp->entry.oid || (rp->flags & OSD_REPOP_FORCE))
 		return false;
 	if (r->missing.n && strset_find(&r->missing, rp->entry.oid) >= 0)
 		skip = true;
@@ -1725,8 +1731,10 @@ static void rec_kick(struct pg *pg, struct pg_rec *r)
 	}
 	if (r->nbft && !r->bf_busy && !r->npull && r->inflight < r->max_active && rate_ok(r))
 		bf_step(pg, r);
-	if (r->recovering && !r->nobj && !r->nbft)
+	if (r->recovering && !r->nobj && !r->nbft) {
 		finish_recovery(pg, r);
+		before = 1;
+	}
 	r->kicking = false;
 	if (before || r->nobj || r->nbft)
 		set_state(pg, r);
@@ -1795,17 +1803,18 @@ bool rec_client_op_wait(struct pg *pg, struct osd_item *it)
 
 /* ---- ticks, dispatch ------------------------------------------------------------------------ */
 
-static void pg_tick(struct pg *pg)
+bool rec_pg_tick(struct pg *pg, uint64_t now)
 {
 	struct pg_rec *r = pg->rec;
-	uint64_t now = now_mono_ns();
 
 	if (!r)
-		return;
-	if (!is_primary(pg)) {
-		if (r->phase != REC_IDLE)
+		return false;
+	if (!is_primary(pg) || pg->nacting < pg->pool_min_size) {
+		if (r->phase != REC_IDLE) {
+			pg->peering = false;
 			primary_reset(pg, r);
-		return;
+		}
+		return false;
 	}
 	switch (r->phase) {
 	case REC_PEERING: {
@@ -1844,10 +1853,13 @@ static void pg_tick(struct pg *pg)
 			r->bf_wait = 0;
 		}
 		rec_kick(pg, r);
+		if (r->nobj || r->nbft)
+			set_state(pg, r); /* pg.c may have recomputed it on a map */
 		break;
 	default:
 		break;
 	}
+	return r->phase != REC_IDLE;
 }
 
 void rec_pg_free(struct pg *pg)
@@ -1908,19 +1920,6 @@ bool rec_dispatch(struct osd *o, struct msg_conn *c, struct msg *m)
 	return true;
 }
 
-void rec_tick(struct osd *o)
-{
-	for (unsigned i = 0; i < o->nshards; i++) {
-		struct osd_item *it = calloc(1, sizeof(*it));
-
-		if (!it)
-			continue;
-		it->q.type = OQ_RECOVERY;
-		it->rc = REC_EV_TICK;
-		op_queue_push(o->oq, i, &it->q);
-	}
-}
-
 /* The PG a message is for, loading it from the store or creating it when asked to. */
 static struct pg *pg_for(struct osd_shard *sh, struct pg_id id, bool create)
 {
@@ -1950,12 +1949,6 @@ void rec_shard_item(struct osd_shard *sh, struct osd_item *it)
 	struct cdec d;
 	struct pg *pg;
 
-	if (it->rc == REC_EV_TICK) {
-		for (pg = sh->pg_list; pg; pg = pg->next)
-			pg_tick(pg);
-		osd_item_free(it);
-		return;
-	}
 	if (it->rc == REC_EV_PULLED) {
 		pg = pg_lookup(sh, it->pgid);
 		if (pg && pg->rec && is_primary(pg))

@@ -12,12 +12,13 @@
  *   rec_pg_free         frees the PG's recovery state (pg_destroy)
  *   rec_dispatch        messenger thread: a peering/recovery message -> the PG's shard
  *   rec_shard_item      shard thread: runs one OQ_RECOVERY item (messages, ticks, commits)
- *   rec_tick            tick thread: queues a recovery tick on every shard
+ *   rec_pg_tick         once a second per PG (pg_peering_tick): resends, retries, backfill
  */
 #ifndef CAIRN_OSD_RECOVERY_H
 #define CAIRN_OSD_RECOVERY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 struct pg;
 struct osd;
@@ -39,6 +40,7 @@ void rec_pg_free(struct pg *pg);
 /* true if m was one of ours (consumed). */
 bool rec_dispatch(struct osd *o, struct msg_conn *c, struct msg *m);
 void rec_shard_item(struct osd_shard *sh, struct osd_item *it);
-void rec_tick(struct osd *o);
+/* true while recovery.c owns the PG's peering (pg_peering.c's own tick then stays out). */
+bool rec_pg_tick(struct pg *pg, uint64_t now);
 
 #endif

@@ -17,7 +17,8 @@
  *   applied   — readable: every read issued after on_applied sees the transaction;
  *   committed — durable: it survives a crash or power loss.
  * Many concurrent transactions share one WAL sync (group commit). Transactions complete
- * (both callbacks) in submission order.
+ * (both callbacks) in submission order. Transactions queued together may be applied as
+ * one RocksDB batch; each still succeeds or fails on its own.
  *
  * Integrity. Every stored data block carries an XXH3 checksum verified on every read; a
  * mismatch returns -EIO, increments the csum_errors counter, and the bad bytes are never
@@ -25,8 +26,8 @@
  * refuses all further transactions (-EIO) until it is closed and reopened.
  *
  * Threads. All functions are thread-safe. Callbacks run on store threads; they must not
- * block for long and must not call store_close(). They may call store reads and
- * store_queue_txn (never store_apply_txn: that would wait on the thread it runs on).
+ * block for long and must not call store_close(), store_queue_txn or store_apply_txn
+ * (those can wait for the very thread the callback runs on). They may call store reads.
  *
  * Errors are 0 or negative errno. Design and on-disk layout: docs/store.md.
  */

@@ -3,7 +3,7 @@
  * one process (two messengers, one worker thread each unless --workers says otherwise).
  *
  *   cairn-msgbench [--size BYTES] [--inflight N] [--seconds S] [--workers N]
- *                  [--lossless] [--no-crc] [--baseline] [--iperf3]
+ *                  [--lossless] [--no-crc] [--baseline] [--iperf3] [--set NAME=VALUE]...
  *
  * The client keeps N requests of BYTES data (one shared buffer, never copied: the data
  * iovec goes straight to writev) outstanding; the server answers each with an 8-byte
@@ -13,6 +13,7 @@
  * --baseline first prints the same line (mode=blocking) for a minimal blocking-socket
  * ping-pong of the same frame sizes (inflight is 1 there); --iperf3 first prints
  * `mode=iperf3 MBps=...` from one iperf3 single-stream loopback run of the same length.
+ * --set applies any option (e.g. --set ms_read_buffer=16K) to both messengers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,8 +75,8 @@ static double pct_us(uint64_t *v, size_t n, double p)
 	return (double)v[i] / 1000.0;
 }
 
-static void print_line(const char *mode, uint64_t size, int inflight, uint64_t ops,
-		       double secs, uint64_t *lat, size_t nlat)
+static void print_line(const char *mode, uint64_t size, int inflight, uint64_t ops, double secs,
+		       uint64_t *lat, size_t nlat)
 {
 	qsort(lat, nlat, sizeof(*lat), cmp_u64);
 	printf("%s%s%ssize=%llu inflight=%d MBps=%.1f msgps=%.0f p50_us=%.1f p99_us=%.1f\n",
@@ -90,8 +91,12 @@ static void print_line(const char *mode, uint64_t size, int inflight, uint64_t o
 static int bench_send(struct bench *b)
 {
 	uint64_t tid = b->next_tid++;
-	struct msg_out o = { .type = MSG_MSGR_TEST, .tid = tid, .front = &tid, .front_len = 8,
-			     .data = &b->iov, .data_iovcnt = b->size ? 1 : 0 };
+	struct msg_out o = {.type = MSG_MSGR_TEST,
+			    .tid = tid,
+			    .front = &tid,
+			    .front_len = 8,
+			    .data = &b->iov,
+			    .data_iovcnt = b->size ? 1 : 0};
 
 	b->sent_ns[tid % (uint64_t)b->inflight] = now_mono_ns();
 	return msg_send(b->c, &o);
@@ -99,8 +104,10 @@ static int bench_send(struct bench *b)
 
 static void server_dispatch(struct msg_conn *c, struct msg *m, void *arg)
 {
-	struct msg_out o = { .type = MSG_MSGR_TEST_REPLY, .tid = m->tid, .front = m->front,
-			     .front_len = m->front_len };
+	struct msg_out o = {.type = MSG_MSGR_TEST_REPLY,
+			    .tid = m->tid,
+			    .front = m->front,
+			    .front_len = m->front_len};
 
 	(void)arg;
 	msg_send(c, &o);
@@ -142,12 +149,15 @@ static void client_reset(struct msg_conn *c, void *arg)
 
 static int run_msgr(struct bench *b, int workers, int lossless, struct cairn_conf *conf)
 {
-	const struct msgr_ops sops = { .dispatch = server_dispatch };
-	const struct msgr_ops cops = { .dispatch = client_dispatch, .reset = client_reset };
-	struct msgr_opts so = { .me = { MSG_ENTITY_OSD, 0 }, .nworkers = workers, .conf = conf,
-				.ops = &sops };
-	struct msgr_opts co = { .me = { MSG_ENTITY_CLIENT, 1 }, .nworkers = workers,
-				.conf = conf, .ops = &cops, .arg = b };
+	const struct msgr_ops sops = {.dispatch = server_dispatch};
+	const struct msgr_ops cops = {.dispatch = client_dispatch, .reset = client_reset};
+	struct msgr_opts so = {
+	    .me = {MSG_ENTITY_OSD, 0}, .nworkers = workers, .conf = conf, .ops = &sops};
+	struct msgr_opts co = {.me = {MSG_ENTITY_CLIENT, 1},
+			       .nworkers = workers,
+			       .conf = conf,
+			       .ops = &cops,
+			       .arg = b};
 	struct msgr *srv, *cli;
 	uint64_t t_end, warm;
 	int r = 0;
@@ -194,8 +204,8 @@ static int run_msgr(struct bench *b, int workers, int lossless, struct cairn_con
 		r = 1;
 	}
 	pthread_mutex_unlock(&b->lock);
-	print_line(NULL, b->size, b->inflight, b->done, (double)(t_end - b->start_ns) / 1e9,
-		   b->lat, b->nlat);
+	print_line(NULL, b->size, b->inflight, b->done, (double)(t_end - b->start_ns) / 1e9, b->lat,
+		   b->nlat);
 	msg_conn_put(b->c);
 	msgr_destroy(cli);
 	msgr_destroy(srv);
@@ -227,7 +237,7 @@ static int full_io(int fd, void *p, size_t n, int wr)
 static void *bl_server(void *arg)
 {
 	struct bl_srv *s = arg;
-	uint8_t *buf = malloc(s->req_len), reply[72] = { 0 };
+	uint8_t *buf = malloc(s->req_len), reply[72] = {0};
 	int one = 1, fd = accept(s->lfd, NULL, NULL);
 
 	if (fd >= 0 && buf) {
@@ -242,8 +252,8 @@ static void *bl_server(void *arg)
 
 static int run_blocking(uint64_t size, double seconds)
 {
-	struct bl_srv s = { .req_len = 72 + size };
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct bl_srv s = {.req_len = 72 + size};
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sa);
 	uint8_t *req = calloc(1, s.req_len), reply[72];
 	uint64_t *lat = malloc(MAX_SAMPLES * sizeof(*lat)), n = 0, t0, end;
@@ -289,7 +299,7 @@ static int run_blocking(uint64_t size, double seconds)
 
 static int run_iperf3(double seconds)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sa);
 	char port[16], secs[16], cmd[256], *out = NULL;
 	size_t cap = 0, len = 0;
@@ -344,7 +354,8 @@ static int run_iperf3(double seconds)
 	root = json_loads(out, 0, &jerr);
 	free(out);
 	bps = root ? json_object_get(json_object_get(json_object_get(root, "end"), "sum_received"),
-				     "bits_per_second") : NULL;
+				     "bits_per_second")
+		   : NULL;
 	if (!json_is_number(bps)) {
 		fprintf(stderr, "cairn-msgbench: cannot read iperf3 output\n");
 		json_decref(root);
@@ -359,24 +370,26 @@ static int run_iperf3(double seconds)
 static void usage(void)
 {
 	fprintf(stderr, "usage: cairn-msgbench [--size BYTES] [--inflight N] [--seconds S] "
-			"[--workers N] [--lossless] [--no-crc] [--baseline] [--iperf3]\n");
+			"[--workers N] [--lossless] [--no-crc] [--baseline] [--iperf3] "
+			"[--set NAME=VALUE]...\n");
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{ "size", required_argument, NULL, 's' },
-		{ "inflight", required_argument, NULL, 'i' },
-		{ "seconds", required_argument, NULL, 't' },
-		{ "workers", required_argument, NULL, 'w' },
-		{ "lossless", no_argument, NULL, 'l' },
-		{ "no-crc", no_argument, NULL, 'n' },
-		{ "baseline", no_argument, NULL, 'b' },
-		{ "iperf3", no_argument, NULL, 'p' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"size", required_argument, NULL, 's'},
+	    {"inflight", required_argument, NULL, 'i'},
+	    {"seconds", required_argument, NULL, 't'},
+	    {"workers", required_argument, NULL, 'w'},
+	    {"lossless", no_argument, NULL, 'l'},
+	    {"no-crc", no_argument, NULL, 'n'},
+	    {"baseline", no_argument, NULL, 'b'},
+	    {"iperf3", no_argument, NULL, 'p'},
+	    {"set", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct bench b = { .size = 4096, .inflight = 1, .seconds = 5 };
+	struct bench b = {.size = 4096, .inflight = 1, .seconds = 5};
 	int workers = 1, lossless = 0, nocrc = 0, baseline = 0, iperf = 0, opt, r;
 	struct cairn_conf *conf = conf_defaults();
 	char err[256];
@@ -423,6 +436,20 @@ int main(int argc, char **argv)
 		case 'p':
 			iperf = 1;
 			break;
+		case 'o': {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq) {
+				usage();
+				return 2;
+			}
+			*eq = '\0';
+			if (conf_set(conf, optarg, eq + 1, err, sizeof(err))) {
+				fprintf(stderr, "cairn-msgbench: %s\n", err);
+				return 2;
+			}
+			break;
+		}
 		default:
 			usage();
 			return opt == 'h' ? 0 : 2;

@@ -53,10 +53,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (int i = 0; i < 32; i++)
 				w[i] = 0x10000 - (uint32_t)i * 0x800;
 			for (int rr = 0; rr < crush_max_rules(m) && rr < 4; rr++) {
-				const struct crush_rule_step *st;
-				int n, ok = 1;
+				const struct crush_rule_step *st = NULL;
+				int n = 0, ok = 1;
 
-				crush_get_rule(m, rr, NULL, NULL, NULL, &st, &n);
+				if (crush_get_rule(m, rr, NULL, NULL, NULL, &st, &n))
+					continue;
 				for (int i = 0; st && i < n; i++)
 					if (st[i].arg1 > 60 || st[i].arg1 < -60)
 						ok = 0;

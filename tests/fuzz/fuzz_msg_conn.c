@@ -32,8 +32,8 @@ static void drop(struct msg_conn *c, struct msg *m, void *arg)
 static struct msgr *the_msgr(void)
 {
 	static struct msgr *m;
-	static const struct msgr_ops ops = { .dispatch = drop };
-	struct msgr_opts o = { .me = { MSG_ENTITY_OSD, 1 }, .nworkers = 1, .ops = &ops };
+	static const struct msgr_ops ops = {.dispatch = drop};
+	struct msgr_opts o = {.me = {MSG_ENTITY_OSD, 1}, .nworkers = 1, .ops = &ops};
 	static struct cairn_conf *cf; /* static: reachable for the leak checker */
 	char err[128];
 

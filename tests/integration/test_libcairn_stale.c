@@ -78,7 +78,8 @@ int main(void)
 	while (cairn_osdmap_epoch(b) <= ea && tc_now() - t < 10)
 		usleep(20 * 1000);
 	CHECK(cairn_osdmap_epoch(b) > ea);
-	usleep(1500 * 1000); /* let the OSDs apply it too (A waits 5 s) */
+	usleep(750 * 1000); /* let the OSDs apply it too (A waits 5 s) */
+	usleep(750 * 1000);
 	CHECK(cairn_osdmap_epoch(a) == ea); /* A still acts on the old map */
 
 	t = tc_now();

@@ -29,8 +29,7 @@ int main(void)
 	printf("cluster up, first write ok; stopping the cluster\n");
 
 	/* the whole cluster goes away */
-	tc_sh("'%s/cairn-up' stop --dir '%s' >>'%s/up.log' 2>&1", tc_bin, tc_dir, tc_dir);
-	tc_up = 0;
+	tc_stop_cluster(0);
 
 	cairn_ioctx_set_op_timeout(io, 2.0);
 	t = tc_now();

@@ -195,11 +195,23 @@ static void boot(struct client *cl, int id, const char *host)
 	assert_int_equal(monc_send_boot(cl->mc, &b), 0);
 }
 
-static void failure(struct client *cl, int reporter, int target)
+static void failure_for(struct client *cl, int reporter, int target, uint32_t epoch,
+			uint32_t failed_for)
 {
-	struct mon_osd_failure f = {.reporter = reporter, .target = target, .failed_for = 25};
+	struct mon_osd_failure f = {.reporter = reporter, .target = target,
+				    .failed_for = failed_for, .epoch = epoch};
 
 	assert_int_equal(monc_send_failure(cl->mc, &f), 0);
+}
+
+static void failure_at(struct client *cl, int reporter, int target, uint32_t epoch)
+{
+	failure_for(cl, reporter, target, epoch, 0);
+}
+
+static void failure(struct client *cl, int reporter, int target)
+{
+	failure_for(cl, reporter, target, monc_epoch(cl->mc), 0);
 }
 
 static void send_raw(struct msg_conn *c, uint16_t type, const void *p, uint32_t n)
@@ -283,6 +295,14 @@ static void test_lifecycle(void **state)
 	assert_true(osdmap_is_up(m, 0) && osdmap_is_in(m, 0));
 	assert_int_equal(m->osds[0].up_from, 7);
 	osdmap_put(m);
+	/* reports written before the reboot (epoch < up_from) are about its old life: ignored */
+	failure_at(cl, 1, 0, 6);
+	failure_at(cl, 2, 0, 6);
+	/* ... and so are reports of a silence longer than its current life */
+	failure_for(cl, 1, 0, 7, 30);
+	failure_for(cl, 2, 0, 7, 30);
+	sleep_ms(300);
+	assert_int_equal(epoch_of(cl), 7);
 
 	/* commands: +1 epoch per change, none for no-ops or errors */
 	assert_int_equal(cmd(cl, NULL, "osd pool create data 8 3"), 0);
@@ -470,8 +490,8 @@ static void test_lifecycle(void **state)
 	assert_int_equal(monc_sub_osdmap(sub->mc, 0), 0);
 	assert_int_equal(monc_wait_epoch(sub->mc, e, 5000), 0);
 	/* noout holds a down OSD in; unsetting it lets the tick mark it out */
-	failure(cl, 0, 1);
-	failure(cl, 2, 1);
+	failure_at(cl, 0, 1, e);
+	failure_at(cl, 2, 1, e);
 	assert_int_equal(monc_wait_epoch(sub->mc, e + 1, 5000), 0);
 	sleep_ms(1500);
 	assert_int_equal(epoch_of(cl), e + 1);

@@ -31,7 +31,7 @@
 #include "common/util.h"
 
 #define T_PING MSG_MSGR_TEST
-#define T_SEQ MSG_MSGR_TEST
+#define T_SEQ  MSG_MSGR_TEST
 #define T_DATA MSG_MSGR_TEST
 
 enum ep_mode { EP_ECHO, EP_ORDER, EP_HOLD, EP_DATA };
@@ -71,11 +71,15 @@ static void ep_dispatch(struct msg_conn *c, struct msg *m, void *arg)
 	e->last = c;
 	switch (e->mode) {
 	case EP_ECHO: {
-		struct iovec v = { m->data, m->data_len };
-		struct msg_out o = { .type = m->type, .tid = m->tid, .front = m->front,
-				     .front_len = m->front_len, .data = &v,
-				     .data_iovcnt = m->data_len ? 1 : 0,
-				     .release = release_msg, .release_arg = m };
+		struct iovec v = {m->data, m->data_len};
+		struct msg_out o = {.type = m->type,
+				    .tid = m->tid,
+				    .front = m->front,
+				    .front_len = m->front_len,
+				    .data = &v,
+				    .data_iovcnt = m->data_len ? 1 : 0,
+				    .release = release_msg,
+				    .release_arg = m};
 
 		pthread_mutex_unlock(&e->lock);
 		msg_send(c, &o);
@@ -137,10 +141,10 @@ static void ep_accept(struct msg_conn *c, void *arg)
 }
 
 static const struct msgr_ops ep_ops = {
-	.dispatch = ep_dispatch,
-	.reset = ep_reset,
-	.remote_reset = ep_remote_reset,
-	.accept = ep_accept,
+    .dispatch = ep_dispatch,
+    .reset = ep_reset,
+    .remote_reset = ep_remote_reset,
+    .accept = ep_accept,
 };
 
 /* opts: NULL-terminated name, value pairs */
@@ -230,7 +234,7 @@ static int ep_wait_int(struct ep *e, const volatile int *counter, int want, doub
 
 static int send_seq(struct msg_conn *c, uint64_t idx)
 {
-	struct msg_out o = { .type = T_SEQ, .tid = idx, .front = &idx, .front_len = 8 };
+	struct msg_out o = {.type = T_SEQ, .tid = idx, .front = &idx, .front_len = 8};
 
 	return msg_send(c, &o);
 }
@@ -249,10 +253,10 @@ static void test_ping_pong(void **state)
 	assert_non_null(c);
 	for (uint64_t i = 0; i < 200; i++) {
 		char front[32];
-		struct msg_out o = { .type = T_PING, .tid = i, .front = front };
+		struct msg_out o = {.type = T_PING, .tid = i, .front = front};
 
-		o.front_len = (uint32_t)snprintf(front, sizeof(front), "ping %llu",
-						  (unsigned long long)i);
+		o.front_len =
+		    (uint32_t)snprintf(front, sizeof(front), "ping %llu", (unsigned long long)i);
 		assert_int_equal(msg_send(c, &o), 0);
 		assert_int_equal(ep_wait(cli, &cli->nrecv, i + 1, 10), 0);
 		pthread_mutex_lock(&cli->lock);
@@ -269,7 +273,7 @@ static void test_ping_pong(void **state)
 	assert_int_equal(msg_conn_peer(c)->type, MSG_ENTITY_OSD);
 	assert_string_equal(msg_conn_peer_addr(c), msgr_addr(srv->m));
 	assert_true(msg_conn_features(c) & CAIRN_FEATURE_MSGR_V1);
-	assert_string_equal(msg_entity_str(&(struct msg_entity){ MSG_ENTITY_OSD, 3 }, e, sizeof(e)),
+	assert_string_equal(msg_entity_str(&(struct msg_entity){MSG_ENTITY_OSD, 3}, e, sizeof(e)),
 			    "osd.3");
 	assert_int_equal(srv->accepts, 1);
 	msg_conn_put(c);
@@ -335,10 +339,15 @@ static void test_large_256m(void **state)
 	c = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSY);
 	for (int i = 0; i < count; i++) {
 		int b = i & 1;
-		struct iovec v[2] = { { buf[b], sz / 3 }, { buf[b] + sz / 3, sz - sz / 3 } };
-		struct msg_out o = { .type = T_DATA, .tid = (uint64_t)i, .front = &h[b],
-				     .front_len = 8, .data = v, .data_iovcnt = 2,
-				     .release = big_release, .release_arg = &bc };
+		struct iovec v[2] = {{buf[b], sz / 3}, {buf[b] + sz / 3, sz - sz / 3}};
+		struct msg_out o = {.type = T_DATA,
+				    .tid = (uint64_t)i,
+				    .front = &h[b],
+				    .front_len = 8,
+				    .data = v,
+				    .data_iovcnt = 2,
+				    .release = big_release,
+				    .release_arg = &bc};
 
 		assert_int_equal(msg_send(c, &o), 0);
 	}
@@ -359,12 +368,12 @@ static void test_large_256m(void **state)
  * exactly once and in order, in both directions. */
 static void test_lossless_injected(void **state)
 {
-	struct ep *srv = ep_new(MSG_ENTITY_OSD, 1, EP_ORDER, "127.0.0.1:0",
-				"ms_inject_socket_failures", "300", "ms_reconnect_min", "0.001",
-				"ms_reconnect_max", "0.02", NULL);
-	struct ep *cli = ep_new(MSG_ENTITY_OSD, 2, EP_ORDER, "127.0.0.1:0",
-				"ms_inject_socket_failures", "300", "ms_reconnect_min", "0.001",
-				"ms_reconnect_max", "0.02", NULL);
+	struct ep *srv =
+	    ep_new(MSG_ENTITY_OSD, 1, EP_ORDER, "127.0.0.1:0", "ms_inject_socket_failures", "300",
+		   "ms_reconnect_min", "0.001", "ms_reconnect_max", "0.02", NULL);
+	struct ep *cli =
+	    ep_new(MSG_ENTITY_OSD, 2, EP_ORDER, "127.0.0.1:0", "ms_inject_socket_failures", "300",
+		   "ms_reconnect_min", "0.001", "ms_reconnect_max", "0.02", NULL);
 	const uint64_t n = 30000;
 	struct msgr_stats ss, cs;
 	struct msg_conn *c, *back;
@@ -390,7 +399,8 @@ static void test_lossless_injected(void **state)
 	msgr_get_stats(cli->m, &cs);
 	fprintf(stderr, "injected srv=%llu cli=%llu resent=%llu dups=%llu\n",
 		(unsigned long long)ss.injected, (unsigned long long)cs.injected,
-		(unsigned long long)(ss.resent + cs.resent), (unsigned long long)(ss.dups + cs.dups));
+		(unsigned long long)(ss.resent + cs.resent),
+		(unsigned long long)(ss.dups + cs.dups));
 	assert_true(ss.injected + cs.injected >= 20);
 	assert_int_equal(srv->order_errors, 0);
 	assert_int_equal(cli->order_errors, 0);
@@ -410,7 +420,7 @@ static void test_lossless_injected(void **state)
 static int raw_connect(const char *addr)
 {
 	struct sockaddr_in sa;
-	struct timeval tv = { 5, 0 };
+	struct timeval tv = {5, 0};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	assert_true(fd >= 0);
@@ -492,13 +502,23 @@ static void frame_msg(struct msg_frame *f, uint16_t type, uint32_t front_len, co
 }
 
 enum bad_kind {
-	BAD_MAGIC, BAD_HDR_CRC, BAD_FRONT_CRC, BAD_DATA_CRC, BAD_LENGTH, BAD_TRUNCATED,
-	BAD_TYPE, BAD_TAG, BAD_SEQ_GAP, BAD_PRE_MAGIC, BAD_PRE_MSG, BAD_KINDS
+	BAD_MAGIC,
+	BAD_HDR_CRC,
+	BAD_FRONT_CRC,
+	BAD_DATA_CRC,
+	BAD_LENGTH,
+	BAD_TRUNCATED,
+	BAD_TYPE,
+	BAD_TAG,
+	BAD_SEQ_GAP,
+	BAD_PRE_MAGIC,
+	BAD_PRE_MSG,
+	BAD_KINDS
 };
 
 static void send_bad(int fd, enum bad_kind k)
 {
-	uint8_t hdr[MSG_FRAME_HDR_LEN], front[16] = "0123456789abcdef", data[32] = { 1, 2, 3 };
+	uint8_t hdr[MSG_FRAME_HDR_LEN], front[16] = "0123456789abcdef", data[32] = {1, 2, 3};
 	struct msg_frame f;
 
 	frame_msg(&f, T_PING, sizeof(front), front);
@@ -597,7 +617,8 @@ static void test_malformed_frames(void **state)
 	assert_int_equal(log_init(logpath, LOG_WARN, "test_msg"), 0);
 	good = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSY);
 	for (int k = 0; k < BAD_KINDS; k++) {
-		struct msg_out o = { .type = T_PING, .tid = (uint64_t)k, .front = "x", .front_len = 1 };
+		struct msg_out o = {
+		    .type = T_PING, .tid = (uint64_t)k, .front = "x", .front_len = 1};
 		int fd = raw_connect(msgr_addr(srv->m));
 
 		if (k != BAD_PRE_MAGIC && k != BAD_PRE_MSG)
@@ -631,7 +652,7 @@ static void test_dispatch_throttle(void **state)
 				"ms_dispatch_throttle_bytes", "1M", NULL);
 	struct ep *cli = ep_new(MSG_ENTITY_CLIENT, 5, EP_HOLD, NULL, NULL);
 	static uint8_t data[256 << 10];
-	struct iovec v = { data, sizeof(data) };
+	struct iovec v = {data, sizeof(data)};
 	struct msgr_stats st;
 	struct msg_conn *c;
 	uint64_t held;
@@ -639,8 +660,11 @@ static void test_dispatch_throttle(void **state)
 	(void)state;
 	c = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSY);
 	for (int i = 0; i < 16; i++) {
-		struct msg_out o = { .type = T_DATA, .front = "12345678", .front_len = 8,
-				     .data = &v, .data_iovcnt = 1 };
+		struct msg_out o = {.type = T_DATA,
+				    .front = "12345678",
+				    .front_len = 8,
+				    .data = &v,
+				    .data_iovcnt = 1};
 
 		assert_int_equal(msg_send(c, &o), 0);
 	}
@@ -681,11 +705,14 @@ struct sender {
 static void *sender_main(void *arg)
 {
 	struct sender *s = arg;
-	struct iovec v = { s->data, s->len };
+	struct iovec v = {s->data, s->len};
 
 	for (int i = 0; i < s->n; i++) {
-		struct msg_out o = { .type = T_DATA, .front = "12345678", .front_len = 8,
-				     .data = &v, .data_iovcnt = 1 };
+		struct msg_out o = {.type = T_DATA,
+				    .front = "12345678",
+				    .front_len = 8,
+				    .data = &v,
+				    .data_iovcnt = 1};
 
 		if (msg_send(s->c, &o))
 			break;
@@ -699,9 +726,9 @@ static void test_send_throttle(void **state)
 {
 	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_HOLD, "127.0.0.1:0",
 				"ms_dispatch_throttle_bytes", "1M", NULL);
-	struct ep *cli = ep_new(MSG_ENTITY_CLIENT, 5, EP_HOLD, NULL, "ms_max_out_bytes", "1M",
-				NULL);
-	struct sender s = { .n = 64, .len = 1 << 20 };
+	struct ep *cli =
+	    ep_new(MSG_ENTITY_CLIENT, 5, EP_HOLD, NULL, "ms_max_out_bytes", "1M", NULL);
+	struct sender s = {.n = 64, .len = 1 << 20};
 	pthread_t th;
 	uint64_t got = 0;
 
@@ -735,14 +762,14 @@ static void test_send_throttle(void **state)
 
 static void test_keepalive_idle(void **state)
 {
-	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_ECHO, "127.0.0.1:0", "ms_idle_timeout",
-				"0.3", "ms_keepalive_interval", "0", NULL);
-	struct ep *alive = ep_new(MSG_ENTITY_CLIENT, 1, EP_HOLD, NULL, "ms_keepalive_interval",
-				  "0.05", NULL);
-	struct ep *quiet = ep_new(MSG_ENTITY_CLIENT, 2, EP_HOLD, NULL, "ms_keepalive_interval",
-				  "0", NULL);
+	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_ECHO, "127.0.0.1:0", "ms_idle_timeout", "0.3",
+				"ms_keepalive_interval", "0", NULL);
+	struct ep *alive =
+	    ep_new(MSG_ENTITY_CLIENT, 1, EP_HOLD, NULL, "ms_keepalive_interval", "0.05", NULL);
+	struct ep *quiet =
+	    ep_new(MSG_ENTITY_CLIENT, 2, EP_HOLD, NULL, "ms_keepalive_interval", "0", NULL);
 	struct msg_conn *a, *q;
-	struct msg_out o = { .type = T_PING, .front = "x", .front_len = 1 };
+	struct msg_out o = {.type = T_PING, .front = "x", .front_len = 1};
 
 	(void)state;
 	a = msgr_connect(alive->m, msgr_addr(srv->m), MSG_LOSSY);
@@ -775,14 +802,19 @@ static void count_release(void *arg)
 static void test_close_and_errors(void **state)
 {
 	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_ECHO, "127.0.0.1:0", NULL);
-	struct ep *cli = ep_new(MSG_ENTITY_CLIENT, 1, EP_HOLD, NULL, "ms_max_message_size", "4K",
-				NULL);
+	struct ep *cli =
+	    ep_new(MSG_ENTITY_CLIENT, 1, EP_HOLD, NULL, "ms_max_message_size", "4K", NULL);
 	static uint8_t big[8192];
-	struct iovec v = { big, sizeof(big) };
+	struct iovec v = {big, sizeof(big)};
 	atomic_int rel;
-	struct msg_out o = { .type = T_PING, .front = "x", .front_len = 1 };
-	struct msg_out ob = { .type = T_DATA, .front = "x", .front_len = 1, .data = &v,
-			      .data_iovcnt = 1, .release = count_release, .release_arg = &rel };
+	struct msg_out o = {.type = T_PING, .front = "x", .front_len = 1};
+	struct msg_out ob = {.type = T_DATA,
+			     .front = "x",
+			     .front_len = 1,
+			     .data = &v,
+			     .data_iovcnt = 1,
+			     .release = count_release,
+			     .release_arg = &rel};
 	struct msg_conn *c, *dead;
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
@@ -827,8 +859,8 @@ static void test_close_and_errors(void **state)
 /* A lossless peer restarting (new nonce) ends the session on both kinds of side. */
 static void test_remote_reset(void **state)
 {
-	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_ORDER, "127.0.0.1:0",
-				"ms_reconnect_min", "0.01", NULL);
+	struct ep *srv =
+	    ep_new(MSG_ENTITY_OSD, 0, EP_ORDER, "127.0.0.1:0", "ms_reconnect_min", "0.01", NULL);
 	struct ep *cli = ep_new(MSG_ENTITY_OSD, 1, EP_HOLD, NULL, "ms_reconnect_min", "0.01",
 				"ms_reconnect_max", "0.05", NULL);
 	struct ep *cli2;
@@ -871,9 +903,9 @@ static void test_remote_reset(void **state)
  * caller's (uncopied) buffers, checked by content, delivered exactly once. */
 static void test_lossless_large_injected(void **state)
 {
-	struct ep *srv = ep_new(MSG_ENTITY_OSD, 1, EP_DATA, "127.0.0.1:0",
-				"ms_inject_socket_failures", "4", "ms_reconnect_min", "0.001",
-				"ms_reconnect_max", "0.01", NULL);
+	struct ep *srv =
+	    ep_new(MSG_ENTITY_OSD, 1, EP_DATA, "127.0.0.1:0", "ms_inject_socket_failures", "4",
+		   "ms_reconnect_min", "0.001", "ms_reconnect_max", "0.01", NULL);
 	struct ep *cli = ep_new(MSG_ENTITY_OSD, 2, EP_HOLD, NULL, "ms_reconnect_min", "0.001",
 				"ms_reconnect_max", "0.01", NULL);
 	const size_t sz = 1u << 20;
@@ -893,11 +925,16 @@ static void test_lossless_large_injected(void **state)
 	h = cairn_xxh3(buf, sz);
 	c = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSLESS);
 	for (int i = 0; i < count; i++) {
-		struct iovec v[3] = { { buf, 1000 }, { buf + 1000, sz / 2 - 1000 },
-				      { buf + sz / 2, sz / 2 } };
-		struct msg_out o = { .type = T_DATA, .tid = (uint64_t)i, .front = &h,
-				     .front_len = 8, .data = v, .data_iovcnt = 3,
-				     .release = big_release, .release_arg = &bc };
+		struct iovec v[3] = {
+		    {buf, 1000}, {buf + 1000, sz / 2 - 1000}, {buf + sz / 2, sz / 2}};
+		struct msg_out o = {.type = T_DATA,
+				    .tid = (uint64_t)i,
+				    .front = &h,
+				    .front_len = 8,
+				    .data = v,
+				    .data_iovcnt = 3,
+				    .release = big_release,
+				    .release_arg = &bc};
 
 		assert_int_equal(msg_send(c, &o), 0);
 	}
@@ -929,7 +966,7 @@ static void *mt_sender_main(void *arg)
 
 	for (uint32_t i = 0; i < s->n; i++) {
 		uint64_t v = ((uint64_t)s->id << 32) | i;
-		struct msg_out o = { .type = T_SEQ, .front = &v, .front_len = 8 };
+		struct msg_out o = {.type = T_SEQ, .front = &v, .front_len = 8};
 
 		if (msg_send(s->c, &o))
 			break;
@@ -959,8 +996,8 @@ static void mt_dispatch(struct msg_conn *c, struct msg *m, void *arg)
 /* Four threads send on one connection at once; each thread's messages stay in order. */
 static void test_multithread_senders(void **state)
 {
-	static const struct msgr_ops ops = { .dispatch = mt_dispatch };
-	struct msgr_opts so = { .me = { MSG_ENTITY_OSD, 0 }, .nworkers = 2, .ops = &ops };
+	static const struct msgr_ops ops = {.dispatch = mt_dispatch};
+	struct msgr_opts so = {.me = {MSG_ENTITY_OSD, 0}, .nworkers = 2, .ops = &ops};
 	struct ep *cli = ep_new(MSG_ENTITY_OSD, 1, EP_HOLD, NULL, NULL);
 	struct mt_sender s[4];
 	pthread_t th[4];
@@ -976,7 +1013,7 @@ static void test_multithread_senders(void **state)
 	assert_int_equal(msgr_start(srv), 0);
 	c = msgr_connect(cli->m, msgr_addr(srv), MSG_LOSSLESS);
 	for (int i = 0; i < 4; i++) {
-		s[i] = (struct mt_sender){ .c = c, .id = (uint32_t)i, .n = 50000 };
+		s[i] = (struct mt_sender){.c = c, .id = (uint32_t)i, .n = 50000};
 		assert_int_equal(pthread_create(&th[i], NULL, mt_sender_main, &s[i]), 0);
 	}
 	for (int i = 0; i < 4; i++)
@@ -993,11 +1030,11 @@ static void test_multithread_senders(void **state)
 /* A peer that accepts TCP but never answers the HELLO: the connect timeout fires. */
 static void test_handshake_timeout(void **state)
 {
-	struct ep *cli = ep_new(MSG_ENTITY_CLIENT, 1, EP_HOLD, NULL, "ms_connect_timeout", "0.2",
-				NULL);
+	struct ep *cli =
+	    ep_new(MSG_ENTITY_CLIENT, 1, EP_HOLD, NULL, "ms_connect_timeout", "0.2", NULL);
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
-	struct msg_out o = { .type = T_PING, .front = "x", .front_len = 1 };
+	struct msg_out o = {.type = T_PING, .front = "x", .front_len = 1};
 	struct msg_conn *c;
 	char addr[64];
 	uint64_t t0;
@@ -1024,8 +1061,8 @@ static void test_handshake_timeout(void **state)
 /* An acceptor ends a lossless session whose peer does not come back (ms_session_timeout). */
 static void test_session_timeout(void **state)
 {
-	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_ORDER, "127.0.0.1:0", "ms_session_timeout",
-				"0.3", NULL);
+	struct ep *srv =
+	    ep_new(MSG_ENTITY_OSD, 0, EP_ORDER, "127.0.0.1:0", "ms_session_timeout", "0.3", NULL);
 	struct ep *cli = ep_new(MSG_ENTITY_OSD, 1, EP_HOLD, NULL, NULL);
 	struct msg_conn *c;
 	uint64_t t0;
@@ -1042,23 +1079,53 @@ static void test_session_timeout(void **state)
 	ep_free(srv);
 }
 
+/* Connecting and sending before msgr_start works: the work waits for the loops. */
+static void test_connect_before_start(void **state)
+{
+	struct ep *srv = ep_new(MSG_ENTITY_OSD, 0, EP_ORDER, "127.0.0.1:0", NULL);
+	struct ep *cli = calloc(1, sizeof(*cli));
+	struct msgr_opts o = {.me = {MSG_ENTITY_OSD, 9}, .nworkers = 3, .ops = &ep_ops};
+	struct msg_conn *c;
+
+	(void)state;
+	pthread_mutex_init(&cli->lock, NULL);
+	pthread_cond_init(&cli->cond, NULL);
+	cli->mode = EP_HOLD;
+	cli->conf = conf_defaults();
+	o.arg = cli;
+	cli->m = msgr_create(&o);
+	assert_non_null(cli->m);
+	c = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSLESS);
+	for (uint64_t i = 0; i < 100; i++)
+		assert_int_equal(send_seq(c, i), 0);
+	sleep_ms(50);
+	assert_int_equal(srv->nrecv, 0);
+	assert_int_equal(msgr_start(cli->m), 0);
+	assert_int_equal(ep_wait(srv, &srv->nrecv, 100, 10), 0);
+	assert_int_equal(srv->order_errors, 0);
+	msg_conn_put(c);
+	ep_free(cli);
+	ep_free(srv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ping_pong),
-		cmocka_unit_test(test_million_in_order),
-		cmocka_unit_test(test_large_256m),
-		cmocka_unit_test(test_lossless_injected),
-		cmocka_unit_test(test_malformed_frames),
-		cmocka_unit_test(test_dispatch_throttle),
-		cmocka_unit_test(test_send_throttle),
-		cmocka_unit_test(test_keepalive_idle),
-		cmocka_unit_test(test_close_and_errors),
-		cmocka_unit_test(test_remote_reset),
-		cmocka_unit_test(test_lossless_large_injected),
-		cmocka_unit_test(test_multithread_senders),
-		cmocka_unit_test(test_handshake_timeout),
-		cmocka_unit_test(test_session_timeout),
+	    cmocka_unit_test(test_ping_pong),
+	    cmocka_unit_test(test_million_in_order),
+	    cmocka_unit_test(test_large_256m),
+	    cmocka_unit_test(test_lossless_injected),
+	    cmocka_unit_test(test_malformed_frames),
+	    cmocka_unit_test(test_dispatch_throttle),
+	    cmocka_unit_test(test_send_throttle),
+	    cmocka_unit_test(test_keepalive_idle),
+	    cmocka_unit_test(test_close_and_errors),
+	    cmocka_unit_test(test_remote_reset),
+	    cmocka_unit_test(test_lossless_large_injected),
+	    cmocka_unit_test(test_multithread_senders),
+	    cmocka_unit_test(test_handshake_timeout),
+	    cmocka_unit_test(test_session_timeout),
+	    cmocka_unit_test(test_connect_before_start),
 	};
 
 	log_init(NULL, getenv("TEST_LOG_LEVEL") ? atoi(getenv("TEST_LOG_LEVEL")) : LOG_WARN,

@@ -1,7 +1,7 @@
 /* test_crush_golden — replays crushtool's recorded --show-mappings outputs
  * (tests/data/crush/cases.tsv, made by gen.py with Ceph's crushtool) through the library
  * directly: crush_compile() of the map text, then crush_do_rule() for every x, compared line
- * by line with "CRUSH rule R x X [..]". The CLI replay is test_crush_golden.sh. */
+ * by line with "CRUSH rule R x X [..]". The CLI replay is test_crush_tool_golden.sh. */
 // timeout: 120
 #include <setjmp.h>
 #include <stdarg.h>

@@ -229,9 +229,9 @@ static void test_hello_versions_and_fields(void **state)
 	/* a newer version with an extra tail field still decodes (rolling upgrade) */
 	cbuf_init(&b);
 	msg_hello_encode(&b, &h);
-	b.data[0] = 2;                        /* version 2, compat 1 */
-	enc_u64(&b, 0x1234);                  /* new field after the v1 body */
-	b.data[2] = (uint8_t)(b.len - 6);     /* fix the body length (fits in one byte) */
+	b.data[0] = 2;			  /* version 2, compat 1 */
+	enc_u64(&b, 0x1234);		  /* new field after the v1 body */
+	b.data[2] = (uint8_t)(b.len - 6); /* fix the body length (fits in one byte) */
 	assert_int_equal(msg_hello_decode(b.data, b.len, &g), 0);
 	assert_int_equal(g.in_seq, h.in_seq);
 	/* a compat level we do not understand is refused */
@@ -276,7 +276,7 @@ static void test_hello_versions_and_fields(void **state)
 
 static void test_entity_str(void **state)
 {
-	struct msg_entity e = { MSG_ENTITY_CLIENT, 1234 };
+	struct msg_entity e = {MSG_ENTITY_CLIENT, 1234};
 	char buf[32];
 
 	(void)state;
@@ -291,12 +291,12 @@ static void test_entity_str(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_header_roundtrip),
-		cmocka_unit_test(test_header_errors),
-		cmocka_unit_test(test_payload_crc),
-		cmocka_unit_test(test_hello_roundtrip_and_truncation),
-		cmocka_unit_test(test_hello_versions_and_fields),
-		cmocka_unit_test(test_entity_str),
+	    cmocka_unit_test(test_header_roundtrip),
+	    cmocka_unit_test(test_header_errors),
+	    cmocka_unit_test(test_payload_crc),
+	    cmocka_unit_test(test_hello_roundtrip_and_truncation),
+	    cmocka_unit_test(test_hello_versions_and_fields),
+	    cmocka_unit_test(test_entity_str),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_crush_golden — replays crushtool's recorded outputs (tests/data/crush, made by gen.py
+# test_crush_tool_golden — replays crushtool's recorded outputs (tests/data/crush, made by gen.py
 # with Ceph's crushtool) through cairn-crush: every map compiles, decompiles to exactly what
 # crushtool -d printed, recompiles to the same text, and every --test case prints exactly
 # crushtool's stdout, both from cairn's binary and from Ceph's binary (ceph-bin/, as

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# test_recovery_add_osd — a 4th OSD joins a 3-OSD cluster whose PG logs are short (so the new
+# OSD cannot be caught up from the log): the PGs that CRUSH moves to it are backfilled (new
+# primary: pulled in full from the old copies; new replica: copied in hash order with a moving
+# boundary) while a reader verifies every object throughout; about a quarter of the data moves.
+# Prints moved/expected, where expected = sum over PGs of (new members x objects of the PG).
+# timeout: 150
+set -euo pipefail
+. "$CAIRN_ROOT/tests/lib/cluster.sh"
+. "$CAIRN_ROOT/tests/integration/test_recovery_lib.inc"
+cluster_require cairn-up cairn-mon cairn-osd cairn cairn-bench
+
+cluster_start --osds 3 --pool data:16:3 --set "osd_pg_log_max_entries = 8" \
+    --set "osd_backfill_batch = 4"
+rec_bench_write 3 base 16K 8
+cairn_cli pg dump -f json > "$CLUSTER_DIR/before.json"
+
+rec_add_osd 3
+# read everything back while the data moves (a read that waits for recovery still counts)
+"$CAIRN_BIN/cairn-bench" -c "$CLUSTER_CONF" -p data 60 seq -t 4 --verify --run-name base \
+    "${REC_BENCH_OPTS[@]}" > "$CLUSTER_DIR/during.out" 2>&1 &
+reader=$!
+cluster_on_exit "kill $reader 2>/dev/null || true"
+rec_wait_state 30 '.num_pgs == 16 and .all_active_clean == false' || true
+cluster_wait_clean 90
+wait "$reader"
+grep '^summary:' "$CLUSTER_DIR/during.out"
+[ "$(rec_summary_field "$(grep '^summary:' "$CLUSTER_DIR/during.out")" verify_errors)" = 0 ]
+[ "$(rec_summary_field "$(grep '^summary:' "$CLUSTER_DIR/during.out")" errors)" = 0 ]
+cairn_cli pg dump -f json > "$CLUSTER_DIR/after.json"
+
+expected=$(jq -n --slurpfile b "$CLUSTER_DIR/before.json" --slurpfile a "$CLUSTER_DIR/after.json" '
+    ($b[0].pg_stats | map({key: .pgid, value: .}) | from_entries) as $old
+    | [$a[0].pg_stats[] | . as $p | ($old[$p.pgid]) as $o
+       | (($p.acting - $o.acting) | length) * $o.num_objects] | add')
+total=$(jq '[.pg_stats[].num_objects] | add' "$CLUSTER_DIR/before.json")
+moved=$(( $(rec_done_objects log) + $(rec_done_objects backfill) ))
+echo "objects: total $total (x3 copies), expected to move $expected, moved $moved" \
+     "(log-based $(rec_done_objects log), backfill $(rec_done_objects backfill))"
+echo "moved/expected ratio: $(echo "scale=3; $moved / $expected" | bc)"
+[ "$expected" -gt 0 ] && [ "$moved" -ge "$expected" ] && [ "$moved" -le $(( expected * 3 / 2 + 8 )) ]
+[ "$(rec_done_objects backfill)" -gt 0 ]
+rec_verify base
