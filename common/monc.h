@@ -63,7 +63,9 @@ int monc_handle(struct monc *mc, struct msg_conn *c, struct msg *m);
 /* Connection failure notification; harmless for unrelated connections. */
 void monc_handle_reset(struct monc *mc, struct msg_conn *c);
 
-/* Subscribe to osdmaps starting at epoch start (0: from the latest full map). */
+/* Subscribe to osdmaps. monc continues after the newest map it already holds (incrementals),
+ * or starts from the monitor's latest full map when it holds none; `start` is unused (kept
+ * for callers that know better later). Re-sent automatically after every reconnect. */
 int monc_sub_osdmap(struct monc *mc, uint32_t start);
 /* New reference to the newest map, or NULL if none yet. */
 struct osdmap *monc_get_osdmap(struct monc *mc);

@@ -18,14 +18,14 @@
 #include <stdlib.h>
 
 #define CEPH_CRUSH_MAGIC 0x00010000u
-#define MAX_SLOTS (1 << 20)
+#define MAX_SLOTS	 (1 << 20)
 
 int crush_is_ceph_binary(const void *p, size_t n)
 {
 	const uint8_t *b = p;
 
-	return n >= 4 && (b[0] | (b[1] << 8) | (b[2] << 16) | ((uint32_t)b[3] << 24)) ==
-				 CEPH_CRUSH_MAGIC;
+	return n >= 4 &&
+	       (b[0] | (b[1] << 8) | (b[2] << 16) | ((uint32_t)b[3] << 24)) == CEPH_CRUSH_MAGIC;
 }
 
 static int dec_name(struct cdec *d, char *out, size_t cap)
@@ -190,9 +190,9 @@ static int decode_ceph(struct cdec *d, struct crush_map *m)
 			dec_i32(d, &steps[s].arg1);
 			dec_i32(d, &steps[s].arg2);
 		}
-		r = d->err ? -EBADMSG :
-			     crush_add_rule(m, (int)i, NULL, type, min_size, max_size, steps, (int)len,
-					    NULL);
+		r = d->err ? -EBADMSG
+			   : crush_add_rule(m, (int)i, NULL, type, min_size, max_size, steps,
+					    (int)len, NULL);
 		free(steps);
 		if (r)
 			return r == -ENOMEM ? r : -EBADMSG;
@@ -232,8 +232,9 @@ static int decode_ceph(struct cdec *d, struct crush_map *m)
 	for (uint32_t i = 0; i < n; i++) {
 		int32_t id;
 
-		if (dec_i32(d, &id) || dec_name(d, name, sizeof(name)) || !crush_rule_exists(m, id) ||
-		    !map_valid_name(name) || crush_get_rule_id(m, name) >= 0)
+		if (dec_i32(d, &id) || dec_name(d, name, sizeof(name)) ||
+		    !crush_rule_exists(m, id) || !map_valid_name(name) ||
+		    crush_get_rule_id(m, name) >= 0)
 			return -EBADMSG;
 		free(m->rules[id]->name);
 		if (!(m->rules[id]->name = strdup(name)))
@@ -368,7 +369,8 @@ static int decode_ceph(struct cdec *d, struct crush_map *m)
 			uint32_t *w = NULL;
 			int32_t *ids = NULL;
 
-			if (dec_u32(d, &idx) || dec_u32(d, &npos) || idx >= (uint32_t)m->max_buckets)
+			if (dec_u32(d, &idx) || dec_u32(d, &npos) ||
+			    idx >= (uint32_t)m->max_buckets)
 				return -EBADMSG;
 			b = m->buckets[idx];
 			if (!b || npos > 256)
@@ -386,7 +388,8 @@ static int decode_ceph(struct cdec *d, struct crush_map *m)
 				for (uint32_t j = 0; j < sz; j++)
 					dec_u32(d, &w[(size_t)p * b->size + j]);
 			}
-			if (dec_u32(d, &nids) || (nids && nids != b->size) || dec_need(d, nids, 4)) {
+			if (dec_u32(d, &nids) || (nids && nids != b->size) ||
+			    dec_need(d, nids, 4)) {
 				free(w);
 				return -EBADMSG;
 			}
@@ -399,8 +402,9 @@ static int decode_ceph(struct cdec *d, struct crush_map *m)
 				for (uint32_t j = 0; j < nids; j++)
 					dec_i32(d, &ids[j]);
 			}
-			r = d->err ? -EBADMSG :
-				     crush_choose_args_set(m, id, b->id, npos ? w : NULL, (int)npos, ids);
+			r = d->err ? -EBADMSG
+				   : crush_choose_args_set(m, id, b->id, npos ? w : NULL, (int)npos,
+							   ids);
 			free(w);
 			free(ids);
 			if (r)

@@ -25,8 +25,8 @@
 #include <stdlib.h>
 
 #define CRUSH_ENC_VERSION 1
-#define CRUSH_ENC_COMPAT 1
-#define MAX_ITEMS (1u << 20)
+#define CRUSH_ENC_COMPAT  1
+#define MAX_ITEMS	  (1u << 20)
 
 int crush_encode(const struct crush_map *m, struct cbuf *b)
 {
@@ -220,8 +220,8 @@ static int decode_body(struct cdec *d, struct crush_map *m)
 		dec_i32(d, &shadow_of);
 		dec_i32(d, &class_id);
 		dec_u32(d, &size);
-		if (d->err || id >= 0 || id < -(1 << 20) || !crush_alg_name(alg) || size > MAX_ITEMS ||
-		    dec_need(d, size, 8) || map_bucket(m, id) || type < 0)
+		if (d->err || id >= 0 || id < -(1 << 20) || !crush_alg_name(alg) ||
+		    size > MAX_ITEMS || dec_need(d, size, 8) || map_bucket(m, id) || type < 0)
 			return -EBADMSG;
 		b = bucket_new(id, alg, hash, type, 0, NULL, NULL);
 		if (!b)
@@ -246,8 +246,8 @@ static int decode_body(struct cdec *d, struct crush_map *m)
 			if (map_name_taken(m, name) || !(b->name = strdup(name)))
 				r = -EBADMSG;
 		}
-		if (!r && (shadow_of > 0 || (shadow_of && (class_id < 0 ||
-							   !crush_get_class_name(m, class_id)))))
+		if (!r && (shadow_of > 0 ||
+			   (shadow_of && (class_id < 0 || !crush_get_class_name(m, class_id)))))
 			r = -EBADMSG;
 		if (!r)
 			r = bucket_derive(m, b) ? -EBADMSG : 0;
@@ -288,8 +288,8 @@ static int decode_body(struct cdec *d, struct crush_map *m)
 			dec_i32(d, &steps[s].arg1);
 			dec_i32(d, &steps[s].arg2);
 		}
-		r = d->err ? -EBADMSG :
-			     crush_add_rule(m, ruleno, name[0] ? name : NULL, type, mn, mx, steps,
+		r = d->err ? -EBADMSG
+			   : crush_add_rule(m, ruleno, name[0] ? name : NULL, type, mn, mx, steps,
 					    (int)len, NULL);
 		free(steps);
 		if (r)
@@ -326,7 +326,8 @@ static int decode_body(struct cdec *d, struct crush_map *m)
 				for (uint32_t j = 0; j < npos * b->size; j++)
 					dec_u32(d, &w[j]);
 			}
-			if (dec_u32(d, &nids) || (nids && nids != b->size) || dec_need(d, nids, 4)) {
+			if (dec_u32(d, &nids) || (nids && nids != b->size) ||
+			    dec_need(d, nids, 4)) {
 				free(w);
 				return -EBADMSG;
 			}
@@ -339,8 +340,8 @@ static int decode_body(struct cdec *d, struct crush_map *m)
 				for (uint32_t j = 0; j < nids; j++)
 					dec_i32(d, &ids[j]);
 			}
-			r = d->err ? -EBADMSG :
-				     crush_choose_args_set(m, id, bid, w, (int)npos, ids);
+			r = d->err ? -EBADMSG
+				   : crush_choose_args_set(m, id, bid, w, (int)npos, ids);
 			free(w);
 			free(ids);
 			if (r)

@@ -30,11 +30,11 @@
 #include "crush/hash.h"
 
 #define CRUSH_ITEM_UNDEF 0x7ffffffe /* not yet decided (internal to indep) */
-#define CRUSH_ITEM_NONE 0x7fffffff  /* a hole in an indep result */
-#define CRUSH_MAX_DEPTH 10
-#define CRUSH_MAX_RULES 256          /* rule ids are 0..255 */
-#define CRUSH_MAX_RESULT 256         /* result_max bound accepted by crush_do_rule */
-#define CRUSH_NAME_MAX 255
+#define CRUSH_ITEM_NONE	 0x7fffffff /* a hole in an indep result */
+#define CRUSH_MAX_DEPTH	 10
+#define CRUSH_MAX_RULES	 256 /* rule ids are 0..255 */
+#define CRUSH_MAX_RESULT 256 /* result_max bound accepted by crush_do_rule */
+#define CRUSH_NAME_MAX	 255
 
 enum crush_alg {
 	CRUSH_BUCKET_UNIFORM = 1,
@@ -48,24 +48,24 @@ int crush_alg_from_name(const char *name);
 const char *crush_alg_name(int alg);
 
 enum crush_opcode { /* Ceph's numbering (it is in Ceph's binary maps) */
-	CRUSH_RULE_NOOP = 0,
-	CRUSH_RULE_TAKE = 1,               /* arg1 = item */
-	CRUSH_RULE_CHOOSE_FIRSTN = 2,      /* arg1 = n, arg2 = type */
-	CRUSH_RULE_CHOOSE_INDEP = 3,
-	CRUSH_RULE_EMIT = 4,
-	CRUSH_RULE_CHOOSELEAF_FIRSTN = 6,
-	CRUSH_RULE_CHOOSELEAF_INDEP = 7,
-	CRUSH_RULE_SET_CHOOSE_TRIES = 8,
-	CRUSH_RULE_SET_CHOOSELEAF_TRIES = 9,
-	CRUSH_RULE_SET_CHOOSE_LOCAL_TRIES = 10,
-	CRUSH_RULE_SET_CHOOSE_LOCAL_FALLBACK_TRIES = 11,
-	CRUSH_RULE_SET_CHOOSELEAF_VARY_R = 12,
-	CRUSH_RULE_SET_CHOOSELEAF_STABLE = 13,
+		    CRUSH_RULE_NOOP = 0,
+		    CRUSH_RULE_TAKE = 1,	  /* arg1 = item */
+		    CRUSH_RULE_CHOOSE_FIRSTN = 2, /* arg1 = n, arg2 = type */
+		    CRUSH_RULE_CHOOSE_INDEP = 3,
+		    CRUSH_RULE_EMIT = 4,
+		    CRUSH_RULE_CHOOSELEAF_FIRSTN = 6,
+		    CRUSH_RULE_CHOOSELEAF_INDEP = 7,
+		    CRUSH_RULE_SET_CHOOSE_TRIES = 8,
+		    CRUSH_RULE_SET_CHOOSELEAF_TRIES = 9,
+		    CRUSH_RULE_SET_CHOOSE_LOCAL_TRIES = 10,
+		    CRUSH_RULE_SET_CHOOSE_LOCAL_FALLBACK_TRIES = 11,
+		    CRUSH_RULE_SET_CHOOSELEAF_VARY_R = 12,
+		    CRUSH_RULE_SET_CHOOSELEAF_STABLE = 13,
 };
 
 enum crush_rule_type { /* Ceph's pool types */
-	CRUSH_RULE_TYPE_REPLICATED = 1,
-	CRUSH_RULE_TYPE_ERASURE = 3,
+		       CRUSH_RULE_TYPE_REPLICATED = 1,
+		       CRUSH_RULE_TYPE_ERASURE = 3,
 };
 
 struct crush_rule_step {
@@ -106,7 +106,7 @@ int crush_tunables_profile(const char *profile, struct crush_tunables *t);
 int crush_set_type_name(struct crush_map *m, int type, const char *name);
 const char *crush_get_type_name(const struct crush_map *m, int type); /* NULL if none */
 int crush_get_type_id(const struct crush_map *m, const char *name);   /* >= 0 or -ENOENT */
-int crush_max_type(const struct crush_map *m);                       /* highest type id, -1 if none */
+int crush_max_type(const struct crush_map *m); /* highest type id, -1 if none */
 int crush_set_item_name(struct crush_map *m, int id, const char *name);
 const char *crush_get_item_name(const struct crush_map *m, int id); /* NULL if unnamed */
 /* Looks a device or bucket up by name; 0 and *id, or -ENOENT. */
@@ -120,7 +120,7 @@ int crush_add_device(struct crush_map *m, int id, const char *name);
 int crush_device_exists(const struct crush_map *m, int id);
 /* Class name NULL removes the device's class. Rebuilds shadow trees. */
 int crush_set_device_class(struct crush_map *m, int id, const char *class_name);
-const char *crush_get_device_class(const struct crush_map *m, int id); /* NULL if none */
+const char *crush_get_device_class(const struct crush_map *m, int id);	   /* NULL if none */
 int crush_get_class_id(const struct crush_map *m, const char *class_name); /* >=0 or -ENOENT */
 const char *crush_get_class_name(const struct crush_map *m, int class_id);
 /* True when the item appears in some (non-shadow) bucket. */
@@ -130,12 +130,12 @@ int crush_item_in_tree(const struct crush_map *m, int item);
 struct crush_bucket_info {
 	int id;
 	int type;
-	int alg;        /* enum crush_alg */
-	int hash;       /* CRUSH_HASH_* */
-	uint32_t size;  /* number of items */
+	int alg;	 /* enum crush_alg */
+	int hash;	 /* CRUSH_HASH_* */
+	uint32_t size;	 /* number of items */
 	uint32_t weight; /* 16.16, sum of item weights */
-	int shadow;     /* 1 for a device-class shadow bucket */
-	int class_id;   /* shadow buckets: their class; else -1 */
+	int shadow;	 /* 1 for a device-class shadow bucket */
+	int class_id;	 /* shadow buckets: their class; else -1 */
 };
 int crush_max_buckets(const struct crush_map *m); /* valid ids are -1 .. -max_buckets */
 /* Adds an empty bucket. id 0 picks the first free id; *out_id gets the id. -EEXIST if the id
@@ -152,8 +152,7 @@ int crush_remove_bucket(struct crush_map *m, int id);
 int crush_bucket_exists(const struct crush_map *m, int id);
 int crush_bucket_get(const struct crush_map *m, int id, struct crush_bucket_info *info);
 /* Item at position pos of bucket id and its weight (16.16). */
-int crush_bucket_item(const struct crush_map *m, int id, uint32_t pos, int *item,
-		      uint32_t *weight);
+int crush_bucket_item(const struct crush_map *m, int id, uint32_t pos, int *item, uint32_t *weight);
 /* Adds item (device or bucket) with a weight to bucket; the weight propagates to ancestors.
  * A bucket may have only one parent (-EEXIST); a cycle is -ELOOP; uniform buckets need equal
  * weights (-EINVAL). */
@@ -206,8 +205,8 @@ int crush_rule_create_erasure(struct crush_map *m, const char *name, const char 
 /* Adds or replaces, for choose_args set `set_id` (Ceph: -1 is the "compat" default set,
  * >= 0 pool ids), bucket's weights (npos positions x bucket size, row-major) and ids (size,
  * or NULL). -EINVAL if sizes do not match the bucket. */
-int crush_choose_args_set(struct crush_map *m, int64_t set_id, int bucket,
-			  const uint32_t *weights, int npos, const int32_t *ids);
+int crush_choose_args_set(struct crush_map *m, int64_t set_id, int bucket, const uint32_t *weights,
+			  int npos, const int32_t *ids);
 int crush_choose_args_remove(struct crush_map *m, int64_t set_id);
 int crush_choose_args_exists(const struct crush_map *m, int64_t set_id);
 

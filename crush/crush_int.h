@@ -26,7 +26,7 @@ struct crush_recip {
 
 static inline struct crush_recip crush_recip_of(uint32_t w)
 {
-	struct crush_recip r = { 0, 0 };
+	struct crush_recip r = {0, 0};
 	uint32_t l;
 
 	if (!w)
@@ -50,13 +50,13 @@ struct crush_bucket {
 	uint32_t weight; /* 16.16 */
 	uint32_t size;
 	int32_t *items;
-	uint32_t *item_weights; /* 16.16, [size] */
-	uint32_t *sum_weights;  /* list: running sums [size] */
-	uint32_t *node_weights; /* tree: [num_nodes] */
-	uint32_t num_nodes;     /* tree */
-	uint32_t *straws;       /* straw: [size] */
+	uint32_t *item_weights;	   /* 16.16, [size] */
+	uint32_t *sum_weights;	   /* list: running sums [size] */
+	uint32_t *node_weights;	   /* tree: [num_nodes] */
+	uint32_t num_nodes;	   /* tree */
+	uint32_t *straws;	   /* straw: [size] */
 	struct crush_recip *recip; /* straw2: exact reciprocals of item_weights [size] */
-	int equal_weights;         /* straw2: size > 0 and all item weights equal and nonzero */
+	int equal_weights;	   /* straw2: size > 0 and all item weights equal and nonzero */
 	char *name;
 	int32_t shadow_of; /* 0 for a real bucket */
 	int32_t class_id;  /* shadow buckets: device class; else -1 */
@@ -131,7 +131,7 @@ extern const int64_t crush_rh_lh[128 * 2 + 2];
 extern const int64_t crush_ll[256];
 uint64_t crush_ln(unsigned int xin);
 
-/* map.c */
+/* map.c, bucket.c, shadow.c, rule.c */
 int bucket_derive(const struct crush_map *m, struct crush_bucket *b);
 void bucket_free(struct crush_bucket *b);
 struct crush_bucket *bucket_new(int id, int alg, int hash, int type, uint32_t size,
@@ -145,11 +145,16 @@ int map_shadow_of(const struct crush_map *m, int orig, int class_id); /* id or 0
 /* old_map[i] = (orig, class, shadow) triples of ids to reuse; rebuilds all shadow trees. */
 int map_rebuild_shadows(struct crush_map *m, const int32_t *old_triples, int nold);
 int map_check(const struct crush_map *m);
+/* rebuilds shadow trees when any device has a class (map.c) */
+int map_rebuild_if_classes(struct crush_map *m);
+/* frees bucket id and its choose_args entries, leaving its slot empty (bucket.c) */
+void map_drop_bucket(struct crush_map *m, int id);
 int map_name_taken(const struct crush_map *m, const char *name);
 int map_valid_name(const char *name); /* [A-Za-z0-9._~-]{1,255} */
 struct crush_choose_arg_map *map_choose_args(const struct crush_map *m, int64_t id);
 struct crush_choose_arg_map *map_add_choose_args(struct crush_map *m, int64_t id);
 void choose_arg_clear(struct crush_choose_arg *a);
+void map_cmap_free(struct crush_choose_arg_map *cm); /* frees one choose_args set's arrays */
 uint32_t bucket_item_weight(const struct crush_bucket *b, uint32_t pos);
 
 #endif

@@ -6,17 +6,35 @@
 
 #define CRUSH_HASH_SEED 1315423911u
 
-#define hashmix(a, b, c)                      \
-	do {                                  \
-		a -= b; a -= c; a ^= (c >> 13); \
-		b -= c; b -= a; b ^= (a << 8);  \
-		c -= a; c -= b; c ^= (b >> 13); \
-		a -= b; a -= c; a ^= (c >> 12); \
-		b -= c; b -= a; b ^= (a << 16); \
-		c -= a; c -= b; c ^= (b >> 5);  \
-		a -= b; a -= c; a ^= (c >> 3);  \
-		b -= c; b -= a; b ^= (a << 10); \
-		c -= a; c -= b; c ^= (b >> 15); \
+#define hashmix(a, b, c)                                                                           \
+	do {                                                                                       \
+		a -= b;                                                                            \
+		a -= c;                                                                            \
+		a ^= (c >> 13);                                                                    \
+		b -= c;                                                                            \
+		b -= a;                                                                            \
+		b ^= (a << 8);                                                                     \
+		c -= a;                                                                            \
+		c -= b;                                                                            \
+		c ^= (b >> 13);                                                                    \
+		a -= b;                                                                            \
+		a -= c;                                                                            \
+		a ^= (c >> 12);                                                                    \
+		b -= c;                                                                            \
+		b -= a;                                                                            \
+		b ^= (a << 16);                                                                    \
+		c -= a;                                                                            \
+		c -= b;                                                                            \
+		c ^= (b >> 5);                                                                     \
+		a -= b;                                                                            \
+		a -= c;                                                                            \
+		a ^= (c >> 3);                                                                     \
+		b -= c;                                                                            \
+		b -= a;                                                                            \
+		b ^= (a << 10);                                                                    \
+		c -= a;                                                                            \
+		c -= b;                                                                            \
+		c ^= (b >> 15);                                                                    \
 	} while (0)
 
 static uint32_t rj1(uint32_t a)
@@ -109,17 +127,35 @@ const char *crush_hash_name(int type)
 }
 
 /* Jenkins' lookup2 mix, as ceph_str_hash_rjenkins uses it. */
-#define strmix(a, b, c)                       \
-	do {                                  \
-		a -= b; a -= c; a ^= (c >> 13); \
-		b -= c; b -= a; b ^= (a << 8);  \
-		c -= a; c -= b; c ^= (b >> 13); \
-		a -= b; a -= c; a ^= (c >> 12); \
-		b -= c; b -= a; b ^= (a << 16); \
-		c -= a; c -= b; c ^= (b >> 5);  \
-		a -= b; a -= c; a ^= (c >> 3);  \
-		b -= c; b -= a; b ^= (a << 10); \
-		c -= a; c -= b; c ^= (b >> 15); \
+#define strmix(a, b, c)                                                                            \
+	do {                                                                                       \
+		a -= b;                                                                            \
+		a -= c;                                                                            \
+		a ^= (c >> 13);                                                                    \
+		b -= c;                                                                            \
+		b -= a;                                                                            \
+		b ^= (a << 8);                                                                     \
+		c -= a;                                                                            \
+		c -= b;                                                                            \
+		c ^= (b >> 13);                                                                    \
+		a -= b;                                                                            \
+		a -= c;                                                                            \
+		a ^= (c >> 12);                                                                    \
+		b -= c;                                                                            \
+		b -= a;                                                                            \
+		b ^= (a << 16);                                                                    \
+		c -= a;                                                                            \
+		c -= b;                                                                            \
+		c ^= (b >> 5);                                                                     \
+		a -= b;                                                                            \
+		a -= c;                                                                            \
+		a ^= (c >> 3);                                                                     \
+		b -= c;                                                                            \
+		b -= a;                                                                            \
+		b ^= (a << 10);                                                                    \
+		c -= a;                                                                            \
+		c -= b;                                                                            \
+		c ^= (b >> 15);                                                                    \
 	} while (0)
 
 static inline uint32_t le32_at(const unsigned char *k)
@@ -143,18 +179,30 @@ uint32_t crush_str_hash_rjenkins(const char *s, size_t length)
 	}
 	c += (uint32_t)length;
 	switch (len) { /* every case falls through */
-	case 11: c += (uint32_t)k[10] << 24; /* fall through */
-	case 10: c += (uint32_t)k[9] << 16;  /* fall through */
-	case 9: c += (uint32_t)k[8] << 8;    /* fall through */
-	case 8: b += (uint32_t)k[7] << 24;   /* fall through */
-	case 7: b += (uint32_t)k[6] << 16;   /* fall through */
-	case 6: b += (uint32_t)k[5] << 8;    /* fall through */
-	case 5: b += k[4];                   /* fall through */
-	case 4: a += (uint32_t)k[3] << 24;   /* fall through */
-	case 3: a += (uint32_t)k[2] << 16;   /* fall through */
-	case 2: a += (uint32_t)k[1] << 8;    /* fall through */
-	case 1: a += k[0];                   /* fall through */
-	default: break;
+	case 11:
+		c += (uint32_t)k[10] << 24; /* fall through */
+	case 10:
+		c += (uint32_t)k[9] << 16; /* fall through */
+	case 9:
+		c += (uint32_t)k[8] << 8; /* fall through */
+	case 8:
+		b += (uint32_t)k[7] << 24; /* fall through */
+	case 7:
+		b += (uint32_t)k[6] << 16; /* fall through */
+	case 6:
+		b += (uint32_t)k[5] << 8; /* fall through */
+	case 5:
+		b += k[4]; /* fall through */
+	case 4:
+		a += (uint32_t)k[3] << 24; /* fall through */
+	case 3:
+		a += (uint32_t)k[2] << 16; /* fall through */
+	case 2:
+		a += (uint32_t)k[1] << 8; /* fall through */
+	case 1:
+		a += k[0]; /* fall through */
+	default:
+		break;
 	}
 	strmix(a, b, c);
 	return c;

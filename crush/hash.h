@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define CRUSH_HASH_RJENKINS1 0
-#define CRUSH_HASH_DEFAULT CRUSH_HASH_RJENKINS1
+#define CRUSH_HASH_DEFAULT   CRUSH_HASH_RJENKINS1
 
 uint32_t crush_hash32(int type, uint32_t a);
 uint32_t crush_hash32_2(int type, uint32_t a, uint32_t b);

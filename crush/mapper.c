@@ -35,18 +35,21 @@ struct work_bucket {
 	uint32_t perm_x;
 	uint32_t perm_n;
 	uint32_t perm_off1; /* 1 + offset of this bucket's perm[] in the perm area; 0 = none */
-	uint32_t slot;      /* index into touched[] */
+	uint32_t slot;	    /* index into touched[] */
 };
 
 struct work {
 	struct work_bucket *wb; /* [max_buckets] */
-	int32_t *touched;       /* [max_buckets], bucket indices touched by this call */
+	int32_t *touched;	/* [max_buckets], bucket indices touched by this call */
 	uint32_t ntouched;
 	uint32_t *perm_area;
 	uint32_t perm_used;
 };
 
-static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
 
 static size_t perm_total(const struct crush_map *m)
 {
@@ -119,7 +122,8 @@ static int bucket_perm_choose(const struct crush_bucket *b, struct work *w, int 
 		unsigned int p = wb->perm_n;
 
 		if (p < b->size - 1) {
-			i = crush_hash32_3(b->hash, (uint32_t)x, (uint32_t)b->id, p) % (b->size - p);
+			i = crush_hash32_3(b->hash, (uint32_t)x, (uint32_t)b->id, p) %
+			    (b->size - p);
 			if (i) {
 				unsigned int t = perm[p + i];
 
@@ -136,8 +140,8 @@ static int bucket_perm_choose(const struct crush_bucket *b, struct work *w, int 
 static int bucket_list_choose(const struct crush_bucket *b, int x, int r)
 {
 	for (int i = (int)b->size - 1; i >= 0; i--) {
-		uint64_t w = crush_hash32_4(b->hash, (uint32_t)x, (uint32_t)b->items[i], (uint32_t)r,
-					    (uint32_t)b->id);
+		uint64_t w = crush_hash32_4(b->hash, (uint32_t)x, (uint32_t)b->items[i],
+					    (uint32_t)r, (uint32_t)b->id);
 
 		w &= 0xffff;
 		w *= b->sum_weights[i];
@@ -166,8 +170,9 @@ static int bucket_tree_choose(const struct crush_bucket *b, int x, int r)
 
 	while (!(n & 1)) {
 		uint32_t w = b->node_weights[n];
-		uint64_t t = (uint64_t)crush_hash32_4(b->hash, (uint32_t)x, (uint32_t)n, (uint32_t)r,
-						      (uint32_t)b->id) * (uint64_t)w;
+		uint64_t t = (uint64_t)crush_hash32_4(b->hash, (uint32_t)x, (uint32_t)n,
+						      (uint32_t)r, (uint32_t)b->id) *
+			     (uint64_t)w;
 		int h = tree_height(n);
 		int l = n - (1 << (h - 1));
 
@@ -186,7 +191,8 @@ static int bucket_straw_choose(const struct crush_bucket *b, int x, int r)
 	uint64_t high_draw = 0;
 
 	for (uint32_t i = 0; i < b->size; i++) {
-		uint64_t draw = crush_hash32_3(b->hash, (uint32_t)x, (uint32_t)b->items[i], (uint32_t)r);
+		uint64_t draw =
+		    crush_hash32_3(b->hash, (uint32_t)x, (uint32_t)b->items[i], (uint32_t)r);
 
 		draw &= 0xffff;
 		draw *= b->straws[i];
@@ -226,7 +232,10 @@ static inline __attribute__((always_inline)) uint64_t ln_fixed(unsigned int xin)
 	return result;
 }
 
-uint64_t crush_ln(unsigned int xin) { return ln_fixed(xin); }
+uint64_t crush_ln(unsigned int xin)
+{
+	return ln_fixed(xin);
+}
 
 /*
  * Vectorised rjenkins1 hash32_3(x, ids[i], r) for a whole bucket: the mix is a long serial
@@ -235,60 +244,77 @@ uint64_t crush_ln(unsigned int xin) { return ln_fixed(xin); }
  */
 typedef uint32_t v8u __attribute__((vector_size(32)));
 
-#define VMIX(a, b, c)                                         \
-	do {                                                  \
-		a -= b; a -= c; a ^= (c >> 13);               \
-		b -= c; b -= a; b ^= (a << 8);                \
-		c -= a; c -= b; c ^= (b >> 13);               \
-		a -= b; a -= c; a ^= (c >> 12);               \
-		b -= c; b -= a; b ^= (a << 16);               \
-		c -= a; c -= b; c ^= (b >> 5);                \
-		a -= b; a -= c; a ^= (c >> 3);                \
-		b -= c; b -= a; b ^= (a << 10);               \
-		c -= a; c -= b; c ^= (b >> 15);               \
+#define VMIX(a, b, c)                                                                              \
+	do {                                                                                       \
+		a -= b;                                                                            \
+		a -= c;                                                                            \
+		a ^= (c >> 13);                                                                    \
+		b -= c;                                                                            \
+		b -= a;                                                                            \
+		b ^= (a << 8);                                                                     \
+		c -= a;                                                                            \
+		c -= b;                                                                            \
+		c ^= (b >> 13);                                                                    \
+		a -= b;                                                                            \
+		a -= c;                                                                            \
+		a ^= (c >> 12);                                                                    \
+		b -= c;                                                                            \
+		b -= a;                                                                            \
+		b ^= (a << 16);                                                                    \
+		c -= a;                                                                            \
+		c -= b;                                                                            \
+		c ^= (b >> 5);                                                                     \
+		a -= b;                                                                            \
+		a -= c;                                                                            \
+		a ^= (c >> 3);                                                                     \
+		b -= c;                                                                            \
+		b -= a;                                                                            \
+		b ^= (a << 10);                                                                    \
+		c -= a;                                                                            \
+		c -= b;                                                                            \
+		c ^= (b >> 15);                                                                    \
 	} while (0)
 
 /* One body for every lane width W (vector type V): rj3(x, ids[i], r) for i < n. */
-#define HASH3_LANES(NAME, V, W)                                                            \
-	static inline __attribute__((always_inline)) void NAME(uint32_t *out,               \
-							       const int32_t *ids, uint32_t n, \
-							       uint32_t x, uint32_t r)         \
-	{                                                                                  \
-		for (uint32_t i = 0; i < n; i += W) {                                      \
-			V a, b, c, h, vx, vy;                                              \
-			uint32_t tmp[W];                                                   \
-                                                                                           \
-			if (i + W <= n) {                                                  \
-				memcpy(&b, ids + i, sizeof(b));                            \
-			} else {                                                           \
-				memset(tmp, 0, sizeof(tmp));                               \
-				memcpy(tmp, ids + i, sizeof(uint32_t) * (n - i));          \
-				memcpy(&b, tmp, sizeof(b));                                \
-			}                                                                  \
-			a = b * 0 + x;                                                     \
-			c = b * 0 + r;                                                     \
-			vx = b * 0 + 231232u;                                              \
-			vy = b * 0 + 1232u;                                                \
-			h = (b * 0 + 1315423911u) ^ a ^ b ^ c;                             \
-			VMIX(a, b, h);                                                     \
-			VMIX(c, vx, h);                                                    \
-			VMIX(vy, a, h);                                                    \
-			VMIX(b, vx, h);                                                    \
-			VMIX(vy, c, h);                                                    \
-			if (i + W <= n) {                                                  \
-				memcpy(out + i, &h, sizeof(h));                            \
-			} else {                                                           \
-				memcpy(tmp, &h, sizeof(h));                                \
-				memcpy(out + i, tmp, sizeof(uint32_t) * (n - i));          \
-			}                                                                  \
-		}                                                                          \
+#define HASH3_LANES(NAME, V, W)                                                                    \
+	static inline __attribute__((always_inline)) void NAME(uint32_t *out, const int32_t *ids,  \
+							       uint32_t n, uint32_t x, uint32_t r) \
+	{                                                                                          \
+		for (uint32_t i = 0; i < n; i += W) {                                              \
+			V a, b, c, h, vx, vy;                                                      \
+			uint32_t tmp[W];                                                           \
+                                                                                                   \
+			if (i + W <= n) {                                                          \
+				memcpy(&b, ids + i, sizeof(b));                                    \
+			} else {                                                                   \
+				memset(tmp, 0, sizeof(tmp));                                       \
+				memcpy(tmp, ids + i, sizeof(uint32_t) * (n - i));                  \
+				memcpy(&b, tmp, sizeof(b));                                        \
+			}                                                                          \
+			a = b * 0 + x;                                                             \
+			c = b * 0 + r;                                                             \
+			vx = b * 0 + 231232u;                                                      \
+			vy = b * 0 + 1232u;                                                        \
+			h = (b * 0 + 1315423911u) ^ a ^ b ^ c;                                     \
+			VMIX(a, b, h);                                                             \
+			VMIX(c, vx, h);                                                            \
+			VMIX(vy, a, h);                                                            \
+			VMIX(b, vx, h);                                                            \
+			VMIX(vy, c, h);                                                            \
+			if (i + W <= n) {                                                          \
+				memcpy(out + i, &h, sizeof(h));                                    \
+			} else {                                                                   \
+				memcpy(tmp, &h, sizeof(h));                                        \
+				memcpy(out + i, tmp, sizeof(uint32_t) * (n - i));                  \
+			}                                                                          \
+		}                                                                                  \
 	}
 
 HASH3_LANES(hash3_lanes8, v8u, 8)
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target("avx2"))) static void hash3_avx2(uint32_t *out, const int32_t *ids, uint32_t n,
-						      uint32_t x, uint32_t r)
+__attribute__((target("avx2"))) static void hash3_avx2(uint32_t *out, const int32_t *ids,
+						       uint32_t n, uint32_t x, uint32_t r)
 {
 	hash3_lanes8(out, ids, n, x, r);
 }
@@ -372,9 +398,9 @@ static int bucket_straw2_choose(const struct crush_bucket *b, int x, int r,
 				min = mag[i];
 		}
 		limit = (crush_recip_div(min, recip[0]) + 1) * weights[0];
-		for (i = 0; mag[i] >= limit; i++)
+		for (i = 0; i < b->size && mag[i] >= limit; i++)
 			;
-		return b->items[i];
+		return b->items[i < b->size ? i : 0]; /* i < size: the minimum is below limit */
 	}
 	for (uint32_t base = 0; base < b->size; base += HASH_BATCH) {
 		uint32_t n = b->size - base < HASH_BATCH ? b->size - base : HASH_BATCH;
@@ -520,7 +546,8 @@ static int choose_firstn(const struct ctx *c, const struct crush_bucket *bucket,
 				reject = 0;
 				if (!collide && recurse_to_leaf) {
 					if (item < 0) {
-						/* x86 masks the shift count; do the same without C's UB for absurd vary_r */
+						/* x86 masks the shift count; do the same without
+						 * C's UB for absurd vary_r */
 						int sub_r = vary_r ? r >> ((vary_r - 1) & 31) : 0;
 
 						if (choose_firstn(c, m->buckets[-1 - item],
@@ -536,7 +563,7 @@ static int choose_firstn(const struct ctx *c, const struct crush_bucket *bucket,
 				}
 				if (!reject && !collide && itemtype == 0)
 					reject = is_out(c->weight, c->weight_max, item, c->x);
-rejected:
+			rejected:
 				if (reject || collide) {
 					ftotal++;
 					flocal++;
@@ -621,7 +648,8 @@ static void choose_indep(const struct ctx *c, const struct crush_bucket *bucket,
 				if (recurse_to_leaf) {
 					if (item < 0) {
 						choose_indep(c, m->buckets[-1 - item], 1, numrep, 0,
-							     out2, rep, recurse_tries, 0, 0, NULL, r);
+							     out2, rep, recurse_tries, 0, 0, NULL,
+							     r);
 						if (out2[rep] == CRUSH_ITEM_NONE)
 							break;
 					} else {
@@ -654,7 +682,7 @@ int crush_do_rule(const struct crush_map *m, int ruleno, int x, int *result, int
 	int *a, *b, *cc, *wv, *o;
 	int wsize = 0, osize, result_len = 0;
 	unsigned int choose_tries, choose_leaf_tries = 0, choose_local_retries,
-		choose_local_fallback_retries, vary_r, stable;
+				   choose_local_fallback_retries, vary_r, stable;
 
 	if (ruleno < 0 || (uint32_t)ruleno >= m->max_rules || !m->rules[ruleno] || result_max <= 0)
 		return 0;
@@ -766,16 +794,15 @@ int crush_do_rule(const struct crush_map *m, int ruleno, int x, int *result, int
 						recurse_tries = 1;
 					else
 						recurse_tries = choose_tries;
-					osize += choose_firstn(&c, m->buckets[bno], numrep, s->arg2,
-							       o + osize, 0, result_max - osize,
-							       choose_tries, recurse_tries,
-							       choose_local_retries,
-							       choose_local_fallback_retries,
-							       recurse_to_leaf, vary_r, stable,
-							       cc + osize, 0);
+					osize += choose_firstn(
+					    &c, m->buckets[bno], numrep, s->arg2, o + osize, 0,
+					    result_max - osize, choose_tries, recurse_tries,
+					    choose_local_retries, choose_local_fallback_retries,
+					    recurse_to_leaf, vary_r, stable, cc + osize, 0);
 				} else {
-					int out_size = numrep < result_max - osize ?
-							       numrep : result_max - osize;
+					int out_size = numrep < result_max - osize
+							   ? numrep
+							   : result_max - osize;
 
 					choose_indep(&c, m->buckets[bno], out_size, numrep, s->arg2,
 						     o + osize, 0, choose_tries,

@@ -215,7 +215,7 @@ static void tree_add(const struct osdmap *m, json_t *nodes, int id, int depth)
 		json_object_set_new(n, "crush_weight", json_real(w2d(w)));
 		json_object_set_new(n, "exists", json_integer(o != NULL));
 		json_object_set_new(n, "status",
-				    json_string(o ? (osd_info_up(o) ? "up" : "down") : "destroyed"));
+				    json_string(o ? (osd_info_up(o) ? "up" : "down") : "DNE"));
 		json_object_set_new(n, "reweight", json_real(o ? w2d(o->reweight) : 0));
 		json_array_append_new(nodes, n);
 		return;

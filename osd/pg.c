@@ -1047,6 +1047,7 @@ void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_in
 		pg_start_peering(pg); /* may activate at once */
 	} else if (!pg->peering) {
 		pg->state = compute_state(pg);
+		rec_state_refresh(pg); /* issue 8: recovering / backfilling bits */
 	}
 
 	if (was_primary && !is_primary(pg)) {

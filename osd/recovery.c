@@ -405,6 +405,27 @@ static int adopt_log(struct pg *pg, struct store_txn *t, const struct pg_info *i
 	return 0;
 }
 
+static void txn_done_cb(void *arg, int rc)
+{
+	if (rc)
+		CLOG_ERR("osd", "pg %s: recovery state transaction failed: %s", (char *)arg,
+			 cairn_strerror(rc));
+	free(arg);
+}
+
+/* Queues a transaction nobody waits for; a failure is logged. */
+static void queue_txn(struct pg *pg, struct store_txn *t)
+{
+	char *coll = strdup(pg->coll);
+	int e = store_queue_txn(pg->osd->store, t, NULL, txn_done_cb, coll);
+
+	if (e) {
+		CLOG_ERR("osd", "pg %s: cannot queue a recovery transaction: %s", pg->coll,
+			 cairn_strerror(e));
+		free(coll);
+	}
+}
+
 /* ---- sending ------------------------------------------------------------------------------ */
 
 static void free_data(void *p)
@@ -761,6 +782,15 @@ static void set_state(struct pg *pg, struct pg_rec *r)
 	pg_publish(pg);
 }
 
+void rec_state_refresh(struct pg *pg)
+{
+	struct pg_rec *r = pg->rec;
+
+	if (r && r->phase == REC_ACTIVE && is_primary(pg) && (pg->state & PG_STATE_ACTIVE) &&
+	    (r->nobj || r->nbft))
+		set_state(pg, r);
+}
+
 void rec_pg_stats(struct pg *pg, struct mon_pg_stat *s)
 {
 	struct pg_rec *r = pg->rec;
@@ -870,7 +900,9 @@ static struct pg_log_entry *my_log(struct pg *pg)
 
 static bool peer_complete(const struct rec_msg *n)
 {
-	return (n->flags & REC_F_HAS_PG) && !(n->flags & REC_F_BACKFILL) && !n->noids;
+	/* oids: its missing set, or (scan answer) its object list */
+	return (n->flags & REC_F_HAS_PG) && !(n->flags & REC_F_BACKFILL) &&
+	       ((n->flags & REC_F_SCAN) || !n->noids);
 }
 
 static void go_down(struct pg *pg, struct pg_rec *r, const char *why)
@@ -1124,7 +1156,7 @@ static void activate(struct pg *pg, struct pg_rec *r)
 	}
 	t = store_txn_new();
 	if (t && !txn_state(t, r))
-		store_queue_txn(pg->osd->store, t, NULL, NULL, NULL);
+		queue_txn(pg, t);
 	else
 		store_txn_free(t);
 	if (r->nobj || r->nbft) {
@@ -1267,6 +1299,8 @@ static void handle_activate(struct pg *pg, struct rec_msg *a)
 		return;
 	e = adopt_log(pg, t, &a->info, a->entries, a->nentries);
 	if (!e)
+		e = store_txn_touch(t, PG_META_COLL, r->rec_oid, strlen(r->rec_oid));
+	if (!e)
 		e = store_txn_omap_clear(t, PG_META_COLL, r->rec_oid, strlen(r->rec_oid));
 	strset_clear(&r->missing);
 	for (uint32_t i = 0; !e && i < a->noids; i++) {
@@ -1285,7 +1319,7 @@ static void handle_activate(struct pg *pg, struct rec_msg *a)
 		store_txn_free(t);
 		return;
 	}
-	store_queue_txn(pg->osd->store, t, NULL, NULL, NULL);
+	queue_txn(pg, t);
 	CLOG_INFO("osd", "pg %s: activated by osd.%d at %u'%" PRIu64 ": %u missing%s", pg->coll,
 		  a->from, pg->info.last_update.epoch, pg->info.last_update.v, a->noids,
 		  r->bf_active ? ", backfill target" : "");
@@ -1293,7 +1327,7 @@ static void handle_activate(struct pg *pg, struct rec_msg *a)
 persist_state:
 	t = store_txn_new();
 	if (t && !txn_state(t, r))
-		store_queue_txn(pg->osd->store, t, NULL, NULL, NULL);
+		queue_txn(pg, t);
 	else
 		store_txn_free(t);
 }
@@ -1702,7 +1736,7 @@ static void finish_recovery(struct pg *pg, struct pg_rec *r)
 			send_to(pg, pg->acting[i], MSG_REC_ACTIVATE, &a, NULL, 0);
 	t = store_txn_new();
 	if (t && !txn_state(t, r))
-		store_queue_txn(pg->osd->store, t, NULL, NULL, NULL);
+		queue_txn(pg, t);
 	else
 		store_txn_free(t);
 	CLOG_INFO("osd", "pg %s: recovery done: log-based %" PRIu64 " objects, backfill %" PRIu64

@@ -8,6 +8,7 @@
  *   rec_client_op_wait  a client op on an object still missing waits (true = taken)
  *   rec_repop_skip_data a replica gets a repop for an object it does not hold yet (missing
  *                       or above its backfill boundary): apply only the log entry
+ *   rec_state_refresh   pg_handle_map recomputed the state: keep recovering/backfilling bits
  *   rec_pg_stats        fills the recovery fields of the PG stats (under stat_lock)
  *   rec_pg_free         frees the PG's recovery state (pg_destroy)
  *   rec_dispatch        messenger thread: a peering/recovery message -> the PG's shard
@@ -35,6 +36,8 @@ bool rec_client_op_wait(struct pg *pg, struct osd_item *it);
 /* true: the caller applies t instead of the primary's transaction; t then holds the log
  * entry and info of rp only (built here). */
 bool rec_repop_skip_data(struct pg *pg, const struct osd_repop *rp, struct store_txn *t);
+/* pg.c recomputed an active primary's state from its acting set: adds the recovery bits. */
+void rec_state_refresh(struct pg *pg);
 void rec_pg_stats(struct pg *pg, struct mon_pg_stat *s);
 void rec_pg_free(struct pg *pg);
 /* true if m was one of ours (consumed). */

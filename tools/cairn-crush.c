@@ -11,7 +11,9 @@
  *       [--show-statistics] [--show-utilization] [--show-utilization-all]
  *   cairn-crush -i map.bin --compare other.bin [--rule R] [--num-rep K] [--min-x/--max-x]
  *   cairn-crush -i map.bin --add-item ID W NAME --loc TYPE NAME ... -o out.bin
- *       (also --update-item, --remove-item NAME, --reweight-item NAME W)
+ *       (also --update-item, --remove-item NAME, --reweight-item NAME W, and the
+ *       tunables: --set-choose-local-tries N ... --set-chooseleaf-stable N,
+ *       --set-straw-calc-version N, --set-allowed-bucket-algs N)
  *   cairn-crush --bench [-i map.bin] [--count N] [--threads T] [--repeat R] [--verify N]
  *       [--no-crushtool]
  * Exit status: 0 ok, 1 error (a message on stderr).
@@ -226,8 +228,8 @@ static int max_affected_by_rule(const struct crush_map *m, int ruleno)
 				if (types[q] == t)
 					count[q] = rep;
 	}
-	max_affected = crush_max_buckets(m) > crush_max_devices(m) ? crush_max_buckets(m) :
-								     crush_max_devices(m);
+	max_affected = crush_max_buckets(m) > crush_max_devices(m) ? crush_max_buckets(m)
+								   : crush_max_devices(m);
 	for (int a = 0; a < ntypes; a++)
 		if (count[a] > 0 && count[a] < max_affected)
 			max_affected = count[a];
@@ -281,7 +283,8 @@ static int do_test(const struct crush_map *m, struct test_opts *o)
 			       o->max_x, minr, maxr);
 		for (int nr = minr; nr <= maxr; nr++) {
 			int64_t total_weight = 0;
-			int num_objects = o->max_x - o->min_x + 1, maxaff, sizes[CRUSH_MAX_RESULT + 1];
+			int num_objects = o->max_x - o->min_x + 1, maxaff,
+			    sizes[CRUSH_MAX_RESULT + 1];
 			float expected_objects;
 
 			if (nr < 0 || nr > CRUSH_MAX_RESULT)
@@ -325,29 +328,34 @@ static int do_test(const struct crush_map *m, struct test_opts *o)
 				sizes[n]++;
 				if (o->show_bad && (n != nr || has_none)) {
 					print_vec(result, n, line, sizeof(line));
-					printf("bad mapping rule %d x %d num_rep %d result %s\n", r, x, nr,
-					       line);
+					printf("bad mapping rule %d x %d num_rep %d result %s\n", r,
+					       x, nr, line);
 				}
 			}
 			if (o->show_stats) {
 				for (int s = 0; s <= CRUSH_MAX_RESULT; s++)
 					if (sizes[s])
-						printf("rule %d (%s) num_rep %d result size == %d:\t%d/%d\n",
+						printf("rule %d (%s) num_rep %d result size == "
+						       "%d:\t%d/%d\n",
 						       r,
-						       crush_get_rule_name(m, r) ?
-							       crush_get_rule_name(m, r) : "",
+						       crush_get_rule_name(m, r)
+							   ? crush_get_rule_name(m, r)
+							   : "",
 						       nr, s, sizes[s], num_objects);
 				for (int i = 0; i < ndev; i++) {
-					float prop = (float)(int32_t)w[i] / (float)(int32_t)total_weight;
+					float prop =
+					    (float)(int32_t)w[i] / (float)(int32_t)total_weight;
 					float expected = prop * expected_objects;
 
 					if (o->show_util) {
 						if (expected > 0 && per[i] > 0)
-							printf("  device %d:\t\t stored : %d\t expected : %g\n",
+							printf("  device %d:\t\t stored : %d\t "
+							       "expected : %g\n",
 							       i, per[i], (double)expected);
 					} else if (o->show_util_all) {
-						printf("  device %d:\t\t stored : %d\t expected : %g\n", i,
-						       per[i], (double)expected);
+						printf("  device %d:\t\t stored : %d\t expected : "
+						       "%g\n",
+						       i, per[i], (double)expected);
 					}
 				}
 			}
@@ -447,7 +455,8 @@ static int do_build(struct crush_map *m, int num_osds, const struct layer *layer
 	}
 	crush_set_type_name(m, 0, "osd");
 	for (int l = 0; l < nlayers; l++) {
-		int type = l + 1, alg = crush_alg_from_name(layers[l].alg), ncur = 0, pos = 0, idx = 0;
+		int type = l + 1, alg = crush_alg_from_name(layers[l].alg), ncur = 0, pos = 0,
+		    idx = 0;
 
 		if (alg < 0) {
 			fprintf(stderr, "unknown bucket type '%s'\n", layers[l].alg);
@@ -467,7 +476,8 @@ static int do_build(struct crush_map *m, int num_osds, const struct layer *layer
 				snprintf(name, sizeof(name), "%s%d", layers[l].name, idx);
 			else
 				snprintf(name, sizeof(name), "%s", layers[l].name);
-			for (j = 0; (j < layers[l].size || layers[l].size == 0) && pos + j < nlower; j++)
+			for (j = 0; (j < layers[l].size || layers[l].size == 0) && pos + j < nlower;
+			     j++)
 				wsum += lower_w[pos + j];
 			r = crush_add_bucket_items(m, 0, alg, CRUSH_HASH_RJENKINS1, type, name, j,
 						   lower + pos, lower_w + pos, &id);
@@ -492,7 +502,9 @@ static int do_build(struct crush_map *m, int num_osds, const struct layer *layer
 			snprintf(root, sizeof(root), "%s0", top->name);
 		if (nlower > 1)
 			fprintf(stderr,
-				"The crush rulesets will use the root %s\nand ignore the others.\nThere are %d roots, they can be\ngrouped into a single root by appending something like:\n  root straw 0\n\n",
+				"The crush rulesets will use the root %s\nand ignore the "
+				"others.\nThere are %d roots, they can be\ngrouped into a single "
+				"root by appending something like:\n  root straw 0\n\n",
 				root, nlower);
 		r = crush_rule_create_replicated(m, "replicated_rule", root,
 						 crush_get_type_name(m, 1), NULL, NULL);
@@ -556,7 +568,8 @@ static double bench_crushtool(const struct crush_map *m, int count, int verify_n
 
 	*mismatch = -1;
 	*cpu_out = -1;
-	if (access("/usr/bin/crushtool", X_OK) != 0 && system("command -v crushtool >/dev/null 2>&1"))
+	if (access("/usr/bin/crushtool", X_OK) != 0 &&
+	    system("command -v crushtool >/dev/null 2>&1"))
 		return -1;
 	if (!mkdtemp(dir))
 		return -1;
@@ -569,7 +582,8 @@ static double bench_crushtool(const struct crush_map *m, int count, int verify_n
 		goto out;
 	}
 	cbuf_free(&b);
-	snprintf(cmd, sizeof(cmd), "env -u CEPH_CONF crushtool -c %s -o %s >/dev/null 2>&1", txt, bin);
+	snprintf(cmd, sizeof(cmd), "env -u CEPH_CONF crushtool -c %s -o %s >/dev/null 2>&1", txt,
+		 bin);
 	if (system(cmd))
 		goto out;
 	/* timed runs: all mappings computed, statistics only printed; best of `repeat` */
@@ -591,8 +605,9 @@ static double bench_crushtool(const struct crush_map *m, int count, int verify_n
 				dup2(fd, 2);
 			}
 			unsetenv("CEPH_CONF");
-			execlp("crushtool", "crushtool", "-i", bin, "--test", "--rule", "0", "--num-rep",
-			       "3", "--min-x", "0", "--max-x", maxx, "--show-statistics", (char *)NULL);
+			execlp("crushtool", "crushtool", "-i", bin, "--test", "--rule", "0",
+			       "--num-rep", "3", "--min-x", "0", "--max-x", maxx,
+			       "--show-statistics", (char *)NULL);
 			_exit(127);
 		}
 		if (pid < 0 || wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) ||
@@ -620,7 +635,8 @@ static double bench_crushtool(const struct crush_map *m, int count, int verify_n
 		for (int i = 0; w && i < ndev; i++)
 			w[i] = crush_item_in_tree(m, i) ? 0x10000 : 0;
 		snprintf(cmd, sizeof(cmd),
-			 "env -u CEPH_CONF crushtool -i %s --test --rule 0 --num-rep 3 --min-x 0 --max-x %d --show-mappings > %s 2>/dev/null",
+			 "env -u CEPH_CONF crushtool -i %s --test --rule 0 --num-rep 3 --min-x 0 "
+			 "--max-x %d --show-mappings > %s 2>/dev/null",
 			 bin, verify_n - 1, outp);
 		if (work && w && system(cmd) == 0 && (f = fopen(outp, "r"))) {
 			while (fgets(line, sizeof(line), f)) {
@@ -684,17 +700,20 @@ static int do_bench(struct crush_map *m, int count, int threads, int use_crushto
 	if (repeat < 1)
 		repeat = 1;
 	/* warm up */
-	args[0] = (struct bench_arg){ m, w, ndev, 0, count < 10000 ? count : 10000, 0 };
+	args[0] = (struct bench_arg){m, w, ndev, 0, count < 10000 ? count : 10000, 0};
 	bench_thread(&args[0]);
 	for (int k = 0; k < repeat; k++) {
 		double t0 = now_s(), c0 = cpu_s(), dt, dc;
 
 		sum = 0;
 		for (int i = 0; i < threads; i++) {
-			args[i] = (struct bench_arg){ m, w, ndev, (int)((int64_t)count * i / threads),
-						      (int)((int64_t)count * (i + 1) / threads -
-							    (int64_t)count * i / threads),
-						      0 };
+			args[i] = (struct bench_arg){m,
+						     w,
+						     ndev,
+						     (int)((int64_t)count * i / threads),
+						     (int)((int64_t)count * (i + 1) / threads -
+							   (int64_t)count * i / threads),
+						     0};
 			if (pthread_create(&th[i], NULL, bench_thread, &args[i])) {
 				free(w);
 				return -EAGAIN;
@@ -711,20 +730,26 @@ static int do_bench(struct crush_map *m, int count, int threads, int use_crushto
 		if (cpu < 0 || dc < cpu)
 			cpu = dc;
 	}
-	printf("cairn-crush: %d mappings (rule 0, num-rep %d, %d threads): %.3f s wall, %.3f s cpu: %.0f mappings/s wall, %.0f mappings/s per cpu second\n",
+	printf("cairn-crush: %d mappings (rule 0, num-rep %d, %d threads): %.3f s wall, %.3f s "
+	       "cpu: %.0f mappings/s wall, %.0f mappings/s per cpu second\n",
 	       count, rep, threads, t, cpu, count / t, count / cpu);
 	if (use_crushtool) {
 		tc = bench_crushtool(m, count, verify_n, repeat, &mismatch, &cpuc);
 		if (tc > 0)
-			printf("crushtool:   %d mappings (--test --num-rep %d --show-statistics): %.3f s wall, %.3f s cpu: %.0f mappings/s wall, %.0f mappings/s per cpu second\n",
+			printf("crushtool:   %d mappings (--test --num-rep %d --show-statistics): "
+			       "%.3f s wall, %.3f s cpu: %.0f mappings/s wall, %.0f mappings/s per "
+			       "cpu second\n",
 			       count, rep, tc, cpuc, count / tc, count / cpuc);
 		else
 			printf("crushtool:   not available\n");
 		if (mismatch >= 0)
-			printf("verify: %d/%d mappings differ from crushtool --show-mappings\n", mismatch,
-			       verify_n);
+			printf("verify: %d/%d mappings differ from crushtool --show-mappings\n",
+			       mismatch, verify_n);
 	}
-	printf("summary: mappings=%d threads=%d repeat=%d seconds=%.3f cpu_seconds=%.3f rate=%.0f cpu_rate=%.0f crushtool_seconds=%.3f crushtool_cpu_seconds=%.3f crushtool_rate=%.0f crushtool_cpu_rate=%.0f speedup_wall=%.2f speedup=%.2f mismatches=%d checksum=%016llx\n",
+	printf("summary: mappings=%d threads=%d repeat=%d seconds=%.3f cpu_seconds=%.3f rate=%.0f "
+	       "cpu_rate=%.0f crushtool_seconds=%.3f crushtool_cpu_seconds=%.3f "
+	       "crushtool_rate=%.0f crushtool_cpu_rate=%.0f speedup_wall=%.2f speedup=%.2f "
+	       "mismatches=%d checksum=%016llx\n",
 	       count, threads, repeat, t, cpu, count / t, count / cpu, tc > 0 ? tc : 0.0,
 	       cpuc > 0 ? cpuc : 0.0, tc > 0 ? count / tc : 0.0, cpuc > 0 ? count / cpuc : 0.0,
 	       tc > 0 ? tc / t : 0.0, cpuc > 0 ? cpuc / cpu : 0.0, mismatch,
@@ -737,7 +762,9 @@ static int do_bench(struct crush_map *m, int count, int threads, int use_crushto
 static struct crush_map *bench_map(void)
 {
 	static const struct layer layers[] = {
-		{ "host", "straw2", 10 }, { "rack", "straw2", 10 }, { "root", "straw2", 0 },
+	    {"host", "straw2", 10},
+	    {"rack", "straw2", 10},
+	    {"root", "straw2", 0},
 	};
 	struct crush_map *m = crush_create();
 
@@ -752,19 +779,21 @@ static struct crush_map *bench_map(void)
 
 static void usage(void)
 {
-	fprintf(stderr,
-		"usage: " ME " -c map.txt -o map.bin | -d map.bin [-o map.txt]\n"
-		"       " ME " --build --num_osds N NAME ALG SIZE ... -o map.bin\n"
-		"       " ME " -i map.bin --test [--rule R] [--num-rep K] [--min-x A] [--max-x B]\n"
-		"                [--x X] [--pool-id P] [--weight ID W] [--show-mappings]\n"
-		"                [--show-bad-mappings] [--show-statistics] [--show-utilization]\n"
-		"                [--show-utilization-all]\n"
-		"       " ME " -i map.bin --compare other.bin [--rule R] [--num-rep K] ...\n"
-		"       " ME " -i map.bin [--add-item ID W NAME | --update-item ID W NAME]\n"
-		"                [--loc TYPE NAME]... [--remove-item NAME] [--reweight-item NAME W]\n"
-		"                -o out.bin\n"
-		"       " ME " --bench [-i map.bin] [--count N] [--threads T] [--repeat R]\n"
-		"                [--verify N] [--no-crushtool]\n");
+	fprintf(
+	    stderr,
+	    "usage: " ME " -c map.txt -o map.bin | -d map.bin [-o map.txt]\n"
+	    "       " ME " --build --num_osds N NAME ALG SIZE ... -o map.bin\n"
+	    "       " ME " -i map.bin --test [--rule R] [--num-rep K] [--min-x A] [--max-x B]\n"
+	    "                [--x X] [--pool-id P] [--weight ID W] [--show-mappings]\n"
+	    "                [--show-bad-mappings] [--show-statistics] [--show-utilization]\n"
+	    "                [--show-utilization-all]\n"
+	    "       " ME " -i map.bin --compare other.bin [--rule R] [--num-rep K] ...\n"
+	    "       " ME " -i map.bin [--add-item ID W NAME | --update-item ID W NAME]\n"
+	    "                [--loc TYPE NAME]... [--remove-item NAME] [--reweight-item NAME W]\n"
+	    "                [--set-choose-total-tries N] [--set-chooseleaf-vary-r N] ...\n"
+	    "                -o out.bin\n"
+	    "       " ME " --bench [-i map.bin] [--count N] [--threads T] [--repeat R]\n"
+	    "                [--verify N] [--no-crushtool]\n");
 }
 
 static int opt_is(const char *arg, const char *name)
@@ -813,28 +842,36 @@ int main(int argc, char **argv)
 	struct layer layers[32];
 	int nlayers = 0, nloc = 0, ok, rc = 1, r, modified = 0;
 	const char *loc_types[32], *loc_names[32];
-	struct test_opts t = { -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0 };
+	struct test_opts t = {-1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0};
 	struct crush_map *m = NULL;
+	/* --set-<tunable> N: -1 = unchanged; order as in struct crush_tunables */
+	static const char *const set_names[] = {
+	    "--set-choose-local-tries", "--set-choose-local-fallback-tries",
+	    "--set-choose-total-tries", "--set-chooseleaf-descend-once",
+	    "--set-chooseleaf-vary-r",	"--set-chooseleaf-stable",
+	    "--set-straw-calc-version", "--set-allowed-bucket-algs"};
+	int64_t setv[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
+	int nset = 0;
 
 	t.wdev = calloc((size_t)argc + 1, sizeof(int));
 	t.wval = calloc((size_t)argc + 1, sizeof(uint32_t));
 	if (!t.wdev || !t.wval)
 		return 1;
-#define NEED(k)                                                                      \
-	do {                                                                         \
-		if (i + (k) >= argc) {                                               \
-			fprintf(stderr, ME ": option %s needs an argument\n", argv[i]); \
-			goto done;                                                   \
-		}                                                                    \
+#define NEED(k)                                                                                    \
+	do {                                                                                       \
+		if (i + (k) >= argc) {                                                             \
+			fprintf(stderr, ME ": option %s needs an argument\n", argv[i]);            \
+			goto done;                                                                 \
+		}                                                                                  \
 	} while (0)
-#define INTARG(dst)                                                                       \
-	do {                                                                              \
-		NEED(1);                                                                  \
-		if (parse_i(argv[i + 1], &(dst))) {                                       \
-			fprintf(stderr, ME ": bad number '%s' for %s\n", argv[i + 1], argv[i]); \
-			goto done;                                                        \
-		}                                                                         \
-		i++;                                                                      \
+#define INTARG(dst)                                                                                \
+	do {                                                                                       \
+		NEED(1);                                                                           \
+		if (parse_i(argv[i + 1], &(dst))) {                                                \
+			fprintf(stderr, ME ": bad number '%s' for %s\n", argv[i + 1], argv[i]);    \
+			goto done;                                                                 \
+		}                                                                                  \
+		i++;                                                                               \
 	} while (0)
 
 	for (int i = 1; i < argc; i++) {
@@ -973,6 +1010,30 @@ int main(int argc, char **argv)
 				goto done;
 			}
 			i += 2;
+		} else if (opt_is(a, "--enable-unsafe-tunables")) {
+			/* accepted for compatibility: every tunable is safe */
+		} else if (a[0] == '-' && a[1] == '-' && !strncmp(a + 2, "set", 3) &&
+			   (a[5] == '-' || a[5] == '_')) {
+			size_t k;
+
+			for (k = 0; k < 8; k++)
+				if (opt_is(a, set_names[k]))
+					break;
+			if (k == 8) {
+				fprintf(stderr, ME ": unrecognized argument '%s'\n", a);
+				goto done;
+			}
+			{
+				int v;
+
+				INTARG(v);
+				if (v < 0) {
+					fprintf(stderr, ME ": bad value for %s\n", a);
+					goto done;
+				}
+				setv[k] = v;
+				nset++;
+			}
 		} else if (opt_is(a, "-h") || opt_is(a, "--help")) {
 			usage();
 			rc = 0;
@@ -984,7 +1045,8 @@ int main(int argc, char **argv)
 			}
 			layers[nlayers].name = argv[i];
 			layers[nlayers].alg = argv[i + 1];
-			if (parse_i(argv[i + 2], &layers[nlayers].size) || layers[nlayers].size < 0) {
+			if (parse_i(argv[i + 2], &layers[nlayers].size) ||
+			    layers[nlayers].size < 0) {
 				fprintf(stderr, ME ": bad layer size '%s'\n", argv[i + 2]);
 				goto done;
 			}
@@ -1049,10 +1111,34 @@ int main(int argc, char **argv)
 		goto done;
 	}
 
+	if (nset) {
+		struct crush_tunables tu;
+
+		crush_get_tunables(m, &tu);
+		if (setv[0] >= 0)
+			tu.choose_local_tries = (uint32_t)setv[0];
+		if (setv[1] >= 0)
+			tu.choose_local_fallback_tries = (uint32_t)setv[1];
+		if (setv[2] >= 0)
+			tu.choose_total_tries = (uint32_t)setv[2];
+		if (setv[3] >= 0)
+			tu.chooseleaf_descend_once = (uint32_t)setv[3];
+		if (setv[4] >= 0)
+			tu.chooseleaf_vary_r = (uint8_t)setv[4];
+		if (setv[5] >= 0)
+			tu.chooseleaf_stable = (uint8_t)setv[5];
+		if (setv[6] >= 0)
+			tu.straw_calc_version = (uint8_t)setv[6];
+		if (setv[7] >= 0)
+			tu.allowed_bucket_algs = (uint32_t)setv[7];
+		crush_set_tunables(m, &tu);
+		modified = 1;
+	}
 	if (add_id >= 0) {
 		r = update && crush_item_in_tree(m, add_id) ? crush_remove_item(m, add_id) : 0;
 		if (!r)
-			r = crush_insert_item(m, add_id, add_weight, add_name, loc_types, loc_names, nloc);
+			r = crush_insert_item(m, add_id, add_weight, add_name, loc_types, loc_names,
+					      nloc);
 		if (r) {
 			fprintf(stderr, ME " %s\n", strerror(-r));
 			goto done;
@@ -1066,7 +1152,8 @@ int main(int argc, char **argv)
 		if (!r)
 			r = crush_remove_item(m, id);
 		if (r) {
-			fprintf(stderr, ME ": unable to remove %s: %s\n", remove_name, strerror(-r));
+			fprintf(stderr, ME ": unable to remove %s: %s\n", remove_name,
+				strerror(-r));
 			goto done;
 		}
 		modified = 1;
@@ -1078,7 +1165,8 @@ int main(int argc, char **argv)
 		if (!r)
 			r = crush_reweight_item(m, id, reweight_w);
 		if (r) {
-			fprintf(stderr, ME ": unable to reweight %s: %s\n", reweight_name, strerror(-r));
+			fprintf(stderr, ME ": unable to reweight %s: %s\n", reweight_name,
+				strerror(-r));
 			goto done;
 		}
 		modified = 1;
@@ -1107,7 +1195,8 @@ int main(int argc, char **argv)
 		if (load_map(compare, &m2))
 			goto done;
 		if (t.min_rep < 0 || t.max_rep < 0) {
-			fprintf(stderr, ME ": --compare needs --num-rep (or --min-rep and --max-rep)\n");
+			fprintf(stderr,
+				ME ": --compare needs --num-rep (or --min-rep and --max-rep)\n");
 			crush_destroy(m2);
 			goto done;
 		}
@@ -1120,7 +1209,8 @@ int main(int argc, char **argv)
 	}
 	if (test) {
 		if (!t.show_mappings && !t.show_bad && !t.show_stats)
-			fprintf(stderr, "WARNING: no output selected; use --output-csv or --show-X\n");
+			fprintf(stderr,
+				"WARNING: no output selected; use --output-csv or --show-X\n");
 		if ((r = do_test(m, &t))) {
 			fprintf(stderr, ME ": test failed: %s\n", strerror(-r));
 			goto done;
@@ -1129,7 +1219,8 @@ int main(int argc, char **argv)
 	if (modified && !decompile_in) {
 		if (!out) {
 			if (!test && !compare)
-				fprintf(stderr, ME ": no output file given (-o); map not written\n");
+				fprintf(stderr,
+					ME ": no output file given (-o); map not written\n");
 		} else if (save_map(m, out)) {
 			goto done;
 		}

@@ -12,10 +12,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(x)                  \
-	do {                      \
-		if (!(x))         \
-			abort();  \
+#define CHECK(x)                                                                                   \
+	do {                                                                                       \
+		if (!(x))                                                                          \
+			abort();                                                                   \
 	} while (0)
 
 /* Ceph honours absurd retry/replica counts too; only map what finishes quickly. */

@@ -36,28 +36,32 @@ start_mon() {
     [ -s "$D/addr" ] || fail "mon did not start"
     printf '[global]\nmon_host = %s\n' "$(cat "$D/addr")" > "$D/cairn.conf"
 }
-stop_mon() { kill "$MP"; wait "$MP" || true; MP=; }
+stop_mon() { kill "$MP"; wait "$MP" || true; MP=; LAST=; }
 
 C() { timeout 20 "$B/cairn" -c "$D/cairn.conf" --connect-timeout 5 "$@"; }
 J() { C -f json "$@"; }
 epoch() { J osd stat | jq -er .epoch; }
+# LAST: the epoch after the previous change (every change command answers {"epoch": E})
+LAST=
 # bump N CMD...: runs CMD (must succeed) and checks the epoch rose by exactly N
 bump() {
-    local n=$1 before after; shift
-    before=$(epoch)
-    C "$@" >/dev/null 2>&1 || fail "'$*' failed"
-    after=$(epoch)
+    local n=$1 before after out; shift
+    before=${LAST:-$(epoch)}
+    out=$(J "$@" 2>/dev/null) || fail "'$*' failed"
+    after=$(echo "$out" | jq -er .epoch) || fail "'$*': no epoch in '$out'"
     [ "$after" -eq $((before + n)) ] || fail "'$*': epoch $before -> $after, expected +$n"
+    LAST=$after
 }
 # err CODE CMD...: CMD must fail with exit CODE and exactly one line on stderr
 err() {
     local code=$1 rc=0 lines before; shift
-    before=$(epoch)
+    before=${LAST:-$(epoch)}
     C "$@" >"$D/out" 2>"$D/err" || rc=$?
     [ "$rc" -eq "$code" ] || fail "'$*': exit $rc, expected $code ($(cat "$D/err"))"
     lines=$(wc -l < "$D/err")
     [ "$lines" -eq 1 ] || fail "'$*': $lines stderr lines"
-    [ "$(epoch)" -eq "$before" ] || fail "'$*': a failed command changed the epoch"
+    LAST=$(epoch)
+    [ "$LAST" -eq "$before" ] || fail "'$*': a failed command changed the epoch"
 }
 # fields JSON FIELD...: each jq path exists (not null)
 fields() {
@@ -171,6 +175,16 @@ bump 1 osd unset pause
 err 22 osd set nosuchflag
 
 # ---- CRUSH: CLI edits == cairn-crush offline edits ----
+# Ceph's own binary format (crushtool -c) is accepted too, when crushtool is installed
+if command -v crushtool >/dev/null; then
+    crushtool -c "${CAIRN_ROOT:-.}/tests/data/osdmap/crush6.txt" -o "$D/ceph.bin"
+    C osd getcrushmap -o "$D/before.bin" 2>/dev/null
+    bump 1 osd setcrushmap -i "$D/ceph.bin"
+    C osd getcrushmap -o "$D/imported.bin" 2>/dev/null
+    diff <("$B/cairn-crush" -d "$D/imported.bin") <(crushtool -d "$D/ceph.bin") \
+        || fail "Ceph binary import differs from crushtool's view"
+    bump 1 osd setcrushmap -i "$D/before.bin"
+fi
 C osd getcrushmap -o "$D/c0.bin" 2>/dev/null
 bump 1 osd crush add-bucket h1 host
 bump 1 osd crush move h1 root=default
@@ -254,6 +268,7 @@ C osd unset noin >/dev/null 2>&1
 C osd pool set rbd size 2 >/dev/null 2>&1
 wait "$WP" || fail "watch failed"
 WP=
+LAST=
 [ "$(jq -r .epoch "$D/watch" | tr '\n' ' ')" = "$E0 $((E0 + 1)) $((E0 + 2)) $((E0 + 3)) " ] \
     || fail "watch saw: $(jq -r .epoch "$D/watch" | tr '\n' ' ') from $E0"
 

@@ -32,8 +32,8 @@ cairn_cli pg dump -f json > "$CLUSTER_DIR/after.json"
 expected=$(jq -n --slurpfile b "$CLUSTER_DIR/before.json" --slurpfile a "$CLUSTER_DIR/after.json" '
     ($b[0].pg_stats | map({key: .pgid, value: .}) | from_entries) as $old
     | [$a[0].pg_stats[] | . as $p | ($old[$p.pgid]) as $o
-       | (($p.acting - $o.acting) | length) * $o.num_objects] | add')
-total=$(jq '[.pg_stats[].num_objects] | add' "$CLUSTER_DIR/before.json")
+       | (($p.acting - $o.acting) | length) * $p.num_objects] | add')
+total=$(jq '[.pg_stats[].num_objects] | add' "$CLUSTER_DIR/after.json")
 moved=$(( $(rec_done_objects log) + $(rec_done_objects backfill) ))
 echo "objects: total $total (x3 copies), expected to move $expected, moved $moved" \
      "(log-based $(rec_done_objects log), backfill $(rec_done_objects backfill))"

@@ -21,12 +21,18 @@
 
 /* (a, b, c, d, e, h1(a), h2(a,b), h3(a,b,c), h4(a,b,c,d), h5(a,b,c,d,e)) from Ceph 16.2 */
 static const uint32_t hash_vec[][10] = {
-	{ 0x9f767c45u, 0x4164d839u, 0xbde5c099u, 0x5bc8fbbcu, 0xcb91ce37u, 0xaecc7e67u, 0x67d0eef5u, 0x1ce645acu, 0x6d86d07du, 0x5a50e137u },
-	{ 0xb0c11fdeu, 0xf1446beau, 0xd76d4330u, 0xbd69fe29u, 0xa6eb8c9eu, 0x57ff0171u, 0x8dd964dcu, 0x33ac1c20u, 0x07d96034u, 0x241c3f26u },
-	{ 0xec1d7da0u, 0x87b0b125u, 0x076ce2efu, 0xd7210dffu, 0x77330bdbu, 0x108e6085u, 0x014b15f7u, 0x8688ffb0u, 0x555a658eu, 0xd4d30616u },
-	{ 0xc6a53877u, 0xf17fd374u, 0x3fc1ea36u, 0xa6233255u, 0x0d464138u, 0x1b78707cu, 0xc19b176au, 0xc816b809u, 0x7db15a83u, 0x65cbf41cu },
-	{ 0xe6a16a3bu, 0x2827688du, 0x1cfb10f6u, 0x5f2dd97fu, 0x7814e8a2u, 0x3ee89e12u, 0x1f44b0ceu, 0x7a74cb71u, 0xea548205u, 0x866f18d4u },
-	{ 0xde527100u, 0x3f1f65a8u, 0x617959ceu, 0x8b33e968u, 0x1a1afe87u, 0x4d2593e5u, 0xa916abcdu, 0xf4d24eceu, 0xb85449d0u, 0x4f698629u },
+    {0x9f767c45u, 0x4164d839u, 0xbde5c099u, 0x5bc8fbbcu, 0xcb91ce37u, 0xaecc7e67u, 0x67d0eef5u,
+     0x1ce645acu, 0x6d86d07du, 0x5a50e137u},
+    {0xb0c11fdeu, 0xf1446beau, 0xd76d4330u, 0xbd69fe29u, 0xa6eb8c9eu, 0x57ff0171u, 0x8dd964dcu,
+     0x33ac1c20u, 0x07d96034u, 0x241c3f26u},
+    {0xec1d7da0u, 0x87b0b125u, 0x076ce2efu, 0xd7210dffu, 0x77330bdbu, 0x108e6085u, 0x014b15f7u,
+     0x8688ffb0u, 0x555a658eu, 0xd4d30616u},
+    {0xc6a53877u, 0xf17fd374u, 0x3fc1ea36u, 0xa6233255u, 0x0d464138u, 0x1b78707cu, 0xc19b176au,
+     0xc816b809u, 0x7db15a83u, 0x65cbf41cu},
+    {0xe6a16a3bu, 0x2827688du, 0x1cfb10f6u, 0x5f2dd97fu, 0x7814e8a2u, 0x3ee89e12u, 0x1f44b0ceu,
+     0x7a74cb71u, 0xea548205u, 0x866f18d4u},
+    {0xde527100u, 0x3f1f65a8u, 0x617959ceu, 0x8b33e968u, 0x1a1afe87u, 0x4d2593e5u, 0xa916abcdu,
+     0xf4d24eceu, 0xb85449d0u, 0x4f698629u},
 };
 
 static void test_hash_vectors(void **state)
@@ -53,14 +59,16 @@ static void test_str_hash_vectors(void **state)
 		size_t len;
 		uint32_t h;
 	} v[] = {
-		{ "", 0, 0xbd49d10du },
-		{ "a", 1, 0x29eec818u },
-		{ "foo", 3, 0x7fc1f406u },
-		{ "rbd_data.1234", 13, 0x624f9e4cu },
-		{ "hello world object name", 23, 0xe4e6330cu },
-		{ "\xff\x80\x01" "binary", 9, 0xa8d14458u },
-		{ "xxxxxxxxxxxx", 12, 0x665d9c6eu },
-		{ "yyyyyyyyyyyyyyyyyyyyyyyyy", 25, 0x166ee099u },
+	    {"", 0, 0xbd49d10du},
+	    {"a", 1, 0x29eec818u},
+	    {"foo", 3, 0x7fc1f406u},
+	    {"rbd_data.1234", 13, 0x624f9e4cu},
+	    {"hello world object name", 23, 0xe4e6330cu},
+	    {"\xff\x80\x01"
+	     "binary",
+	     9, 0xa8d14458u},
+	    {"xxxxxxxxxxxx", 12, 0x665d9c6eu},
+	    {"yyyyyyyyyyyyyyyyyyyyyyyyy", 25, 0x166ee099u},
 	};
 
 	(void)state;
@@ -90,14 +98,21 @@ static uint64_t rnd(void)
 
 static void test_recip_exact(void **state)
 {
-	static const uint32_t ws[] = { 1, 2, 3, 7, 0x8000, 0xffff, 0x10000, 0x10001, 0x18000,
-				       0x123456, 0x7fffffff, 0x80000000u, 0xfffffffeu, 0xffffffffu };
+	static const uint32_t ws[] = {1,	  2,	       3,	    7,		0x8000,
+				      0xffff,	  0x10000,     0x10001,	    0x18000,	0x123456,
+				      0x7fffffff, 0x80000000u, 0xfffffffeu, 0xffffffffu};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(ws) / sizeof(ws[0]); i++) {
 		struct crush_recip r = crush_recip_of(ws[i]);
-		uint64_t ns[] = { 0, 1, ws[i] - 1ull, ws[i], ws[i] + 1ull, 0x1000000000000ull,
-				  0xffffffffffffull, 0x1ffffffffffffull };
+		uint64_t ns[] = {0,
+				 1,
+				 ws[i] - 1ull,
+				 ws[i],
+				 ws[i] + 1ull,
+				 0x1000000000000ull,
+				 0xffffffffffffull,
+				 0x1ffffffffffffull};
 
 		for (size_t j = 0; j < sizeof(ns) / sizeof(ns[0]); j++)
 			assert_true(crush_recip_div(ns[j], r) == ns[j] / ws[i]);
@@ -122,7 +137,7 @@ static struct crush_map *make_map(int hosts, int per_host, int with_classes)
 {
 	struct crush_map *m = crush_create();
 	char name[32], hname[32];
-	const char *lt[2] = { "host", "root" }, *ln[2];
+	const char *lt[2] = {"host", "root"}, *ln[2];
 
 	assert_non_null(m);
 	assert_int_equal(crush_set_type_name(m, 0, "osd"), 0);
@@ -137,10 +152,13 @@ static struct crush_map *make_map(int hosts, int per_host, int with_classes)
 			snprintf(name, sizeof(name), "osd.%d", id);
 			ln[0] = hname;
 			ln[1] = "default";
-			assert_int_equal(crush_insert_item(m, id, 0x10000 * (1 + (uint32_t)(id % 3)), name,
-							   lt, ln, 2), 0);
+			assert_int_equal(crush_insert_item(m, id,
+							   0x10000 * (1 + (uint32_t)(id % 3)), name,
+							   lt, ln, 2),
+					 0);
 			if (with_classes)
-				assert_int_equal(crush_set_device_class(m, id, id % 2 ? "ssd" : "hdd"), 0);
+				assert_int_equal(
+				    crush_set_device_class(m, id, id % 2 ? "ssd" : "hdd"), 0);
 		}
 	}
 	return m;
@@ -181,11 +199,14 @@ static void test_builder_and_rules(void **state)
 	(void)state;
 	assert_int_equal(crush_max_devices(m), 24);
 	assert_int_equal(crush_rule_create_replicated(m, "rep", "default", "host", NULL, &rule), 0);
-	assert_int_equal(crush_rule_create_replicated(m, "rep", "default", "host", NULL, NULL), -EEXIST);
-	assert_int_equal(crush_rule_create_replicated(m, "fast", "default", "host", "ssd", &rssd), 0);
+	assert_int_equal(crush_rule_create_replicated(m, "rep", "default", "host", NULL, NULL),
+			 -EEXIST);
+	assert_int_equal(crush_rule_create_replicated(m, "fast", "default", "host", "ssd", &rssd),
+			 0);
 	assert_int_equal(crush_rule_create_replicated(m, "x", "default", "nosuchtype", NULL, NULL),
 			 -EINVAL);
-	assert_int_equal(crush_rule_create_replicated(m, "y", "default", "host", "nvme", NULL), -ENOENT);
+	assert_int_equal(crush_rule_create_replicated(m, "y", "default", "host", "nvme", NULL),
+			 -ENOENT);
 	assert_int_equal(crush_rule_create_erasure(m, "ec", "default", "host", NULL, &rec), 0);
 	assert_int_equal(crush_get_rule_id(m, "fast"), rssd);
 	assert_string_equal(crush_get_rule_name(m, rec), "ec");
@@ -283,7 +304,7 @@ static void test_encode_roundtrip(void **state)
 	struct cdec d;
 	int r1, r2, out1[4], out2[4];
 	uint32_t *w = all_in(m);
-	uint32_t ws[3] = { 0x8000, 0x20000, 0x10000 };
+	uint32_t ws[3] = {0x8000, 0x20000, 0x10000};
 	int host;
 
 	(void)state;
@@ -417,23 +438,31 @@ static void check_compile_error(const char *text, const char *want)
 static void test_compile_errors(void **state)
 {
 	(void)state;
-	check_compile_error("device 0 osd.0\ntype 0 osd\ntype 1 host\nhost h {\n alg straw2\n item osd.1\n}\n",
-			    "t.txt:6: item 'osd.1' in bucket 'h' is not defined");
+	check_compile_error(
+	    "device 0 osd.0\ntype 0 osd\ntype 1 host\nhost h {\n alg straw2\n item osd.1\n}\n",
+	    "t.txt:6: item 'osd.1' in bucket 'h' is not defined");
 	check_compile_error("device 0 osd.0\n\nbogus\n", "t.txt:3: parse error");
-	check_compile_error("type 0 osd\nrack r {\n alg straw2\n}\n", "t.txt:2: bucket type 'rack'");
+	check_compile_error("type 0 osd\nrack r {\n alg straw2\n}\n",
+			    "t.txt:2: bucket type 'rack'");
 	check_compile_error("tunable frobnicate 3\n", "t.txt:1: tunable frobnicate not recognized");
-	check_compile_error("device 0 osd.0\ndevice 1 osd.0\n", "t.txt:2: item osd.0 defined twice");
+	check_compile_error("device 0 osd.0\ndevice 1 osd.0\n",
+			    "t.txt:2: item osd.0 defined twice");
 	check_compile_error("type 0 osd\ntype 1 host\nhost h {\n alg bogo\n}\n",
 			    "t.txt:4: unknown bucket alg 'bogo'");
-	check_compile_error("device 0 osd.0\ntype 0 osd\ntype 1 host\nhost h {\n alg straw2\n item osd.0 weight abc\n}\n",
+	check_compile_error("device 0 osd.0\ntype 0 osd\ntype 1 host\nhost h {\n alg straw2\n item "
+			    "osd.0 weight abc\n}\n",
 			    "t.txt:6: bad weight 'abc'");
 	check_compile_error("type 0 osd\ntype 1 host\nhost h {\n alg straw2\n",
 			    "t.txt:3: unterminated bucket 'h'");
-	check_compile_error("type 0 osd\ntype 1 host\nhost h {\n alg straw2\n}\nrule r {\n id 0\n type replicated\n step take nowhere\n step emit\n}\n",
+	check_compile_error("type 0 osd\ntype 1 host\nhost h {\n alg straw2\n}\nrule r {\n id 0\n "
+			    "type replicated\n step take nowhere\n step emit\n}\n",
 			    "t.txt:9: in rule 'r' item 'nowhere' not defined");
-	check_compile_error("type 0 osd\ntype 1 host\nhost h {\n alg straw2\n}\nrule r {\n id 0\n type replicated\n step take h\n step chooseleaf firstn 0 type rack\n step emit\n}\n",
-			    "t.txt:10: in rule 'r' type 'rack' not defined");
-	check_compile_error("device 0 osd.0\ndevice 1 osd.1\ntype 0 osd\ntype 1 host\nhost h {\n alg uniform\n item osd.0 weight 1\n item osd.1 weight 2\n}\n",
+	check_compile_error(
+	    "type 0 osd\ntype 1 host\nhost h {\n alg straw2\n}\nrule r {\n id 0\n type "
+	    "replicated\n step take h\n step chooseleaf firstn 0 type rack\n step emit\n}\n",
+	    "t.txt:10: in rule 'r' type 'rack' not defined");
+	check_compile_error("device 0 osd.0\ndevice 1 osd.1\ntype 0 osd\ntype 1 host\nhost h {\n "
+			    "alg uniform\n item osd.0 weight 1\n item osd.1 weight 2\n}\n",
 			    "t.txt:8: item 'osd.1' in uniform bucket 'h' has weight 2");
 	check_compile_error_n("device 0 osd.0\0\n", 16, "t.txt:1: NUL byte");
 }
@@ -441,19 +470,19 @@ static void test_compile_errors(void **state)
 static void test_compile_decompile(void **state)
 {
 	static const char text[] =
-		"tunable choose_total_tries 50\n"
-		"device 0 osd.0 class ssd\ndevice 1 osd.1\ndevice 2 osd.2 class ssd\n"
-		"type 0 osd\ntype 1 host\ntype 2 root\n"
-		"host a {\n\talg straw2\n\titem osd.0 weight 0.5\n\titem osd.1\n}\n"
-		"host b {\n\tid -5\n\talg list\n\titem osd.2 weight 2\n}\n"
-		"root r {\n\talg straw\n\titem a\n\titem b\n}\n"
-		"rule rr {\n\tid 1\n\ttype replicated\n\tstep take r class ssd\n"
-		"\tstep chooseleaf firstn 0 type host\n\tstep emit\n}\n";
+	    "tunable choose_total_tries 50\n"
+	    "device 0 osd.0 class ssd\ndevice 1 osd.1\ndevice 2 osd.2 class ssd\n"
+	    "type 0 osd\ntype 1 host\ntype 2 root\n"
+	    "host a {\n\talg straw2\n\titem osd.0 weight 0.5\n\titem osd.1\n}\n"
+	    "host b {\n\tid -5\n\talg list\n\titem osd.2 weight 2\n}\n"
+	    "root r {\n\talg straw\n\titem a\n\titem b\n}\n"
+	    "rule rr {\n\tid 1\n\ttype replicated\n\tstep take r class ssd\n"
+	    "\tstep chooseleaf firstn 0 type host\n\tstep emit\n}\n";
 	struct crush_map *m, *m2;
 	struct cbuf t1, t2;
 	char err[256];
 	int out[4], n, work_ok;
-	uint32_t w[3] = { 0x10000, 0x10000, 0x10000 };
+	uint32_t w[3] = {0x10000, 0x10000, 0x10000};
 
 	(void)state;
 	assert_int_equal(crush_compile(text, sizeof(text) - 1, "x", &m, err, sizeof(err)), 0);
@@ -488,7 +517,7 @@ static void test_prop_utilization_and_no_dups(void **state)
 {
 	struct crush_map *m = make_map(10, 10, 0);
 	uint32_t *w = all_in(m);
-	int rule, out[3], cnt[100] = { 0 }, hostcnt[10] = { 0 };
+	int rule, out[3], cnt[100] = {0}, hostcnt[10] = {0};
 	double total_w = 0, dw[100];
 	const int N = 100000;
 
@@ -535,7 +564,7 @@ static void test_prop_minimal_movement(void **state)
 	struct crush_map *m = make_map(8, 6, 0);
 	uint32_t *w = all_in(m), *w2;
 	int rule, a[3], b[3], moved = 0, moved_out = 0, holding = 0;
-	const char *lt[2] = { "host", "root" }, *ln[2] = { "host3", "default" };
+	const char *lt[2] = {"host", "root"}, *ln[2] = {"host3", "default"};
 	struct crush_map *m2 = crush_clone(m);
 	const int N = 50000;
 	double total = 0;
@@ -571,9 +600,9 @@ static void test_prop_minimal_movement(void **state)
 	/* flat bucket: exactly the minimum, and only onto the new device */
 	{
 		struct crush_map *f = crush_create(), *f2;
-		struct crush_rule_step st[3] = { { CRUSH_RULE_TAKE, 0, 0 },
-						 { CRUSH_RULE_CHOOSE_FIRSTN, 0, 0 },
-						 { CRUSH_RULE_EMIT, 0, 0 } };
+		struct crush_rule_step st[3] = {{CRUSH_RULE_TAKE, 0, 0},
+						{CRUSH_RULE_CHOOSE_FIRSTN, 0, 0},
+						{CRUSH_RULE_EMIT, 0, 0}};
 		int root, fr, fm = 0;
 
 		crush_set_type_name(f, 0, "osd");
@@ -581,7 +610,9 @@ static void test_prop_minimal_movement(void **state)
 		assert_int_equal(crush_add_bucket(f, 0, CRUSH_BUCKET_STRAW2, 0, 1, "r", &root), 0);
 		for (int i = 0; i < 48; i++) {
 			assert_int_equal(crush_add_device(f, i, NULL), 0);
-			assert_int_equal(crush_bucket_add_item(f, root, i, 0x10000 * (1 + (uint32_t)(i % 3))), 0);
+			assert_int_equal(
+			    crush_bucket_add_item(f, root, i, 0x10000 * (1 + (uint32_t)(i % 3))),
+			    0);
 		}
 		st[0].arg1 = root;
 		assert_int_equal(crush_add_rule(f, 0, "flat", 1, 1, 10, st, 3, &fr), 0);
@@ -663,7 +694,7 @@ static void test_prop_indep_positions(void **state)
 	/* 8 hosts, 10 shards: exactly 2 holes, every host once */
 	w[9] = 0x10000;
 	for (int x = 0; x < 2000; x++) {
-		int holes = 0, seen[8] = { 0 };
+		int holes = 0, seen[8] = {0};
 
 		assert_int_equal(do_map(m, rule, x, a, 10, w, 32), 10);
 		for (int i = 0; i < 10; i++) {
@@ -684,7 +715,8 @@ static void test_prop_indep_positions(void **state)
 	{
 		int rr;
 
-		assert_int_equal(crush_rule_create_replicated(m, "rep", "default", "host", NULL, &rr), 0);
+		assert_int_equal(
+		    crush_rule_create_replicated(m, "rep", "default", "host", NULL, &rr), 0);
 		assert_int_equal(do_map(m, rr, 1, a, 3, w, 32), 0);
 		assert_int_equal(do_map(m, rr, 1, a, 3, NULL, 0), 0);
 	}
@@ -706,7 +738,8 @@ static void *thr_main(void *p)
 	int out[3];
 
 	for (int x = 0; x < 100000; x++) {
-		int n = crush_do_rule(t->m, t->rule, x, out, 3, t->w, 100, work, CRUSH_NO_CHOOSE_ARGS);
+		int n =
+		    crush_do_rule(t->m, t->rule, x, out, 3, t->w, 100, work, CRUSH_NO_CHOOSE_ARGS);
 
 		for (int i = 0; i < n; i++)
 			t->sum = t->sum * 31 + (uint64_t)out[i];
@@ -726,7 +759,7 @@ static void test_threads(void **state)
 	(void)state;
 	assert_int_equal(crush_rule_create_replicated(m, "rep", "default", "host", NULL, &rule), 0);
 	for (int i = 0; i < 4; i++) {
-		t[i] = (struct thr){ m, w, rule, 0 };
+		t[i] = (struct thr){m, w, rule, 0};
 		assert_int_equal(pthread_create(&th[i], NULL, thr_main, &t[i]), 0);
 	}
 	for (int i = 0; i < 4; i++)
@@ -735,6 +768,57 @@ static void test_threads(void **state)
 		assert_true(t[i].sum == t[0].sum);
 	free(w);
 	crush_destroy(m);
+}
+
+/* The workspace needs no initialisation: garbage, or state left by another map, never leaks
+ * into a mapping (uniform buckets and legacy local-fallback retries use it). */
+static void test_workspace_garbage(void **state)
+{
+	static const char text[] =
+	    "device 0 osd.0\ndevice 1 osd.1\ndevice 2 osd.2\ndevice 3 osd.3\ndevice 4 osd.4\n"
+	    "device 5 osd.5\ntype 0 osd\ntype 1 host\ntype 2 root\n"
+	    "host a {\n\talg uniform\n\titem osd.0\n\titem osd.1\n\titem osd.2\n}\n"
+	    "host b {\n\talg uniform\n\titem osd.3\n\titem osd.4\n\titem osd.5\n}\n"
+	    "root r {\n\talg uniform\n\titem a\n\titem b\n}\n"
+	    "rule x {\n\tid 0\n\ttype replicated\n\tstep take r\n"
+	    "\tstep choose firstn 0 type osd\n\tstep emit\n}\n";
+	struct crush_map *m, *other = make_map(4, 4, 0);
+	char err[256];
+	uint32_t w[6] = {0x10000, 0x8000, 0, 0x10000, 0x10000, 0x4000};
+	size_t sz;
+	uint8_t *clean, *dirty;
+	int a[4], b[4];
+
+	(void)state;
+	assert_int_equal(crush_compile(text, sizeof(text) - 1, "w", &m, err, sizeof(err)), 0);
+	sz = crush_work_size(m, 4) + crush_work_size(other, 4);
+	clean = calloc(1, sz);
+	dirty = malloc(sz);
+	for (int x = 0; x < 5000; x++) {
+		int n1, n2;
+
+		for (size_t i = 0; i < sz; i++)
+			dirty[i] = (uint8_t)(x % 3 ? rnd() : (uint64_t)(i % 7));
+		if (x % 5 == 0) { /* leave another map's state behind */
+			uint32_t ow[16];
+
+			for (int i = 0; i < 16; i++)
+				ow[i] = 0x10000;
+			do_map(other, 0, x, a, 3, ow, 16);
+			crush_do_rule(other, 0, x, a, 3, ow, 16, dirty, CRUSH_NO_CHOOSE_ARGS);
+		}
+		memset(clean, 0, sz);
+		n1 = crush_do_rule(m, 0, x, a, 4, w, 6, clean, CRUSH_NO_CHOOSE_ARGS);
+		n2 = crush_do_rule(m, 0, x, b, 4, w, 6, dirty, CRUSH_NO_CHOOSE_ARGS);
+		assert_int_equal(n1, n2);
+		assert_memory_equal(a, b, sizeof(int) * (size_t)n1);
+		n2 = crush_do_rule(m, 0, x, b, 4, w, 6, dirty, CRUSH_NO_CHOOSE_ARGS); /* reuse */
+		assert_memory_equal(a, b, sizeof(int) * (size_t)n1);
+	}
+	free(clean);
+	free(dirty);
+	crush_destroy(m);
+	crush_destroy(other);
 }
 
 static void test_tunables_profiles(void **state)
@@ -769,20 +853,21 @@ static void test_tunables_profiles(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hash_vectors),
-		cmocka_unit_test(test_str_hash_vectors),
-		cmocka_unit_test(test_stable_mod),
-		cmocka_unit_test(test_recip_exact),
-		cmocka_unit_test(test_builder_and_rules),
-		cmocka_unit_test(test_encode_roundtrip),
-		cmocka_unit_test(test_ceph_binary),
-		cmocka_unit_test(test_compile_errors),
-		cmocka_unit_test(test_compile_decompile),
-		cmocka_unit_test(test_prop_utilization_and_no_dups),
-		cmocka_unit_test(test_prop_minimal_movement),
-		cmocka_unit_test(test_prop_indep_positions),
-		cmocka_unit_test(test_threads),
-		cmocka_unit_test(test_tunables_profiles),
+	    cmocka_unit_test(test_hash_vectors),
+	    cmocka_unit_test(test_str_hash_vectors),
+	    cmocka_unit_test(test_stable_mod),
+	    cmocka_unit_test(test_recip_exact),
+	    cmocka_unit_test(test_builder_and_rules),
+	    cmocka_unit_test(test_encode_roundtrip),
+	    cmocka_unit_test(test_ceph_binary),
+	    cmocka_unit_test(test_compile_errors),
+	    cmocka_unit_test(test_compile_decompile),
+	    cmocka_unit_test(test_prop_utilization_and_no_dups),
+	    cmocka_unit_test(test_prop_minimal_movement),
+	    cmocka_unit_test(test_prop_indep_positions),
+	    cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_workspace_garbage),
+	    cmocka_unit_test(test_tunables_profiles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

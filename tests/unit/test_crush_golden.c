@@ -133,10 +133,12 @@ static int replay(struct mapcache *mc, char *name, char *args, char *expected)
 		cnt = crush_do_rule(m, rule, (int)real_x, result, rep, w, ndev, work, 0);
 		o = (size_t)snprintf(mine, sizeof(mine), "CRUSH rule %d x %d [", rule, x);
 		for (int i = 0; i < cnt; i++)
-			o += (size_t)snprintf(mine + o, sizeof(mine) - o, i ? ",%d" : "%d", result[i]);
+			o += (size_t)snprintf(mine + o, sizeof(mine) - o, i ? ",%d" : "%d",
+					      result[i]);
 		snprintf(mine + o, sizeof(mine) - o, "]");
 		if (strcmp(mine, line)) {
-			fprintf(stderr, "%s %s: crushtool '%s', cairn '%s'\n", name, expected, line, mine);
+			fprintf(stderr, "%s %s: crushtool '%s', cairn '%s'\n", name, expected, line,
+				mine);
 			fail();
 		}
 		line = strtok_r(NULL, "\n", &lsave);
@@ -150,7 +152,7 @@ static int replay(struct mapcache *mc, char *name, char *args, char *expected)
 
 static void test_golden_mappings(void **state)
 {
-	struct mapcache mc = { "", NULL };
+	struct mapcache mc = {"", NULL};
 	char *tsv = slurp(DATA "cases.tsv", NULL), *save = NULL, *line;
 	int cases = 0, lines = 0;
 
@@ -181,7 +183,7 @@ static void test_golden_mappings(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_mappings),
+	    cmocka_unit_test(test_golden_mappings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,12 +41,13 @@ static double cpu_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-#define NOSD 1000
+#define NOSD  1000
 #define COUNT 1000000
 
 int main(int argc, char **argv)
 {
-	void *h = dlopen("/usr/lib/x86_64-linux-gnu/ceph/libceph-common.so.2", RTLD_NOW | RTLD_LOCAL);
+	void *h =
+	    dlopen("/usr/lib/x86_64-linux-gnu/ceph/libceph-common.so.2", RTLD_NOW | RTLD_LOCAL);
 	struct ceph_map *(*c_create)(void);
 	void *(*c_make_bucket)(struct ceph_map *, int, int, int, int, int *, int *);
 	int (*c_add_bucket)(struct ceph_map *, int, void *, int *);
@@ -55,8 +56,8 @@ int main(int argc, char **argv)
 	int (*c_add_rule)(struct ceph_map *, void *, int);
 	void (*c_finalize)(struct ceph_map *);
 	void (*c_init_ws)(const struct ceph_map *, void *);
-	int (*c_do_rule)(const struct ceph_map *, int, int, int *, int, const uint32_t *, int, void *,
-			 const void *);
+	int (*c_do_rule)(const struct ceph_map *, int, int, int *, int, const uint32_t *, int,
+			 void *, const void *);
 	struct ceph_map *cm;
 	struct crush_map *m;
 	int count = argc > 1 ? atoi(argv[1]) : COUNT, lower[NOSD], nlower = NOSD, wts[NOSD], id;
@@ -104,7 +105,8 @@ int main(int argc, char **argv)
 
 		for (int pos = 0; pos < nlower; pos += per) {
 			int k = nlower - pos < per ? nlower - pos : per, sum = 0;
-			void *bk = c_make_bucket(cm, CRUSH_BUCKET_STRAW2, 0, type, k, lower + pos, wts + pos);
+			void *bk = c_make_bucket(cm, CRUSH_BUCKET_STRAW2, 0, type, k, lower + pos,
+						 wts + pos);
 
 			for (int j = 0; j < k; j++)
 				sum += wts[pos + j];
@@ -153,8 +155,8 @@ int main(int argc, char **argv)
 				for (int j = 0; j < k; j++)
 					sum += uw[pos + j];
 				snprintf(name, sizeof(name), "b%d.%d", type, n);
-				if (crush_add_bucket_items(m, 0, CRUSH_BUCKET_STRAW2, 0, type, name, k,
-							   lower + pos, uw + pos, &id))
+				if (crush_add_bucket_items(m, 0, CRUSH_BUCKET_STRAW2, 0, type, name,
+							   k, lower + pos, uw + pos, &id))
 					return 1;
 				lower[n] = id;
 				uw[n++] = sum;
@@ -204,14 +206,16 @@ int main(int argc, char **argv)
 	}
 	t_cairn = cpu_now() - t0;
 	printf("identical: %d/100000 mappings differ\n", bad);
-	printf("ceph crush_do_rule (+init_workspace per call): %.3f s cpu, %.0f mappings/s\n", t_ceph,
-	       count / t_ceph);
+	printf("ceph crush_do_rule (+init_workspace per call): %.3f s cpu, %.0f mappings/s\n",
+	       t_ceph, count / t_ceph);
 	printf("ceph crush_do_rule (workspace once):           %.3f s cpu, %.0f mappings/s\n",
 	       t_ceph_once, count / t_ceph_once);
-	printf("cairn crush_do_rule:                            %.3f s cpu, %.0f mappings/s\n", t_cairn,
-	       count / t_cairn);
-	printf("summary: mappings=%d mismatches=%d ceph_rate=%.0f ceph_mapper_rate=%.0f cairn_rate=%.0f speedup_vs_ceph=%.2f speedup_vs_ceph_mapper=%.2f same_checksum=%d\n",
-	       count, bad, count / t_ceph, count / t_ceph_once, count / t_cairn, t_ceph / t_cairn,
-	       t_ceph_once / t_cairn, s1 == s3 && s2 == s3);
+	printf("cairn crush_do_rule:                            %.3f s cpu, %.0f mappings/s\n",
+	       t_cairn, count / t_cairn);
+	printf(
+	    "summary: mappings=%d mismatches=%d ceph_rate=%.0f ceph_mapper_rate=%.0f "
+	    "cairn_rate=%.0f speedup_vs_ceph=%.2f speedup_vs_ceph_mapper=%.2f same_checksum=%d\n",
+	    count, bad, count / t_ceph, count / t_ceph_once, count / t_cairn, t_ceph / t_cairn,
+	    t_ceph_once / t_cairn, s1 == s3 && s2 == s3);
 	return bad ? 1 : 0;
 }

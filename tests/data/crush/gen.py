@@ -249,6 +249,9 @@ def main():
             ("classes", "--add-item 77 1.0 osd.77 --loc host host-2-2 --loc root default"),
             ("alg_straw", "--reweight-item osd.0 0.5"),
             ("alg_list", "--add-item 50 1.0 osd.50 --loc host host-0-0 --loc root default"),
+            ("profile_legacy", "--set-choose-total-tries 30 --set-chooseleaf-vary-r 1"),
+            ("profile_legacy", "--set-choose-local-tries 0 --set-choose-local-fallback-tries 0 "
+                               "--set-chooseleaf-descend-once 1 --set-chooseleaf-stable 1"),
         ]
         os.makedirs(os.path.join(HERE, "edits"), exist_ok=True)
         with open(os.path.join(HERE, "edits.tsv"), "w") as f:
