@@ -90,6 +90,7 @@ struct pg_rec {
 	bool bf_active;               /* this OSD is a backfill target */
 	struct store_cursor bf;       /* ... current below this */
 	struct rec_strset missing;    /* objects this OSD lacks */
+	uint64_t act_token;           /* replica: the peering round that activated us */
 	char rec_oid[64];
 
 	/* primary */
@@ -349,7 +350,10 @@ static int txn_missing(struct store_txn *t, struct pg_rec *r, const char *oid, b
 		const void *keys[1] = { k };
 		size_t kl[1] = { l + 2 };
 
-		e = store_txn_omap_rmkeys(t, PG_META_COLL, r->rec_oid, strlen(r->rec_oid), keys, kl,
+		/* the record object may not exist yet: an op on it would fail the transaction */
+		e = store_txn_touch(t, PG_META_COLL, r->rec_oid, strlen(r->rec_oid));
+		if (!e)
+			e = store_txn_omap_rmkeys(t, PG_META_COLL, r->rec_oid, strlen(r->rec_oid), keys, kl,
 					  1);
 	}
 	free(k);
@@ -1297,6 +1301,7 @@ static void handle_activate(struct pg *pg, struct rec_msg *a)
 	t = store_txn_new();
 	if (!t)
 		return;
+	r->act_token = a->token;
 	e = adopt_log(pg, t, &a->info, a->entries, a->nentries);
 	if (!e)
 		e = store_txn_touch(t, PG_META_COLL, r->rec_oid, strlen(r->rec_oid));
@@ -1379,6 +1384,27 @@ static void handle_push(struct pg *pg, struct osd_item *it, struct rec_msg *m)
 	if (!r || !t || !c || !m->oid) {
 		store_txn_free(t);
 		free(c);
+		return;
+	}
+	if (local) {
+		/* only the answer to a pull of this peering round (a late one could be stale) */
+		struct rec_obj *o = obj_find(r, m->oid);
+
+		if (!o || !o->pull || m->token != r->token || r->phase != REC_ACTIVE) {
+			store_txn_free(t);
+			free(c);
+			return;
+		}
+	} else if (m->token != r->act_token) {
+		/* from a primary of an earlier round: its copy may be older than ours */
+		store_txn_free(t);
+		c->type = MSG_REC_PUSH_REPLY;
+		c->conn = msg_conn_get(it->conn);
+		c->m.pgid = pg->id;
+		c->m.from = pg->osd->id;
+		c->m.token = m->token;
+		c->m.oid = strdup(m->oid);
+		reply_cb(c, -ESTALE);
 		return;
 	}
 	e = txn_object(pg, t, m, it->m->data, it->m->data ? it->m->data_len : 0);
@@ -1468,12 +1494,12 @@ static void handle_backfill(struct pg *pg, struct osd_item *it, struct rec_msg *
 	struct prune_ctx pc = { m, t, pg->coll, 0 };
 	int e = 0;
 
-	if (!r || !t || !c || !lo || !hi) {
+	if (!r || !t || !c || !lo || !hi || m->token != r->act_token) {
 		store_txn_free(t);
 		free(c);
 		free(lo);
 		free(hi);
-		return;
+		return; /* a stale one is not answered: its sender re-peers or retries */
 	}
 	cur_set(lo, m->lo_hash, m->lo_name);
 	if (m->bf_end)
@@ -1778,7 +1804,7 @@ static void handle_push_reply(struct pg *pg, struct pg_rec *r, struct rec_msg *m
 {
 	struct rec_obj *o = m->oid ? obj_find(r, m->oid) : NULL;
 
-	if (!o || !o->inflight)
+	if (!o || !o->inflight || m->token != r->token)
 		return; /* a backfill push: accounted by the batch's reply */
 	o->inflight--;
 	if (r->inflight)

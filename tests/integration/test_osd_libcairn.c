@@ -241,13 +241,17 @@ int main(void)
 		return 1;
 	}
 	cairn_ioctx_set_op_timeout(io, 60);
+	fprintf(stderr, "compound...\n");
 	test_compound(io);
 	n = count_list(io);
 	CHECK(n == 20, "list finds 20 objects, got %d", n);
+	fprintf(stderr, "load with a restart...\n");
 	test_load_with_restart(io);
 	n = count_list(io);
 	CHECK(n == 20 + NLOAD, "list finds %d objects, got %d", 20 + NLOAD, n);
+	fprintf(stderr, "catch-up...\n");
 	test_catch_up(io);
+	fprintf(stderr, "wait clean...\n");
 	CHECK(sh("%s/cairn-up wait --dir %s --timeout 60", bin, dir) == 0,
 	      "active+clean after the restart");
 	cairn_ioctx_destroy(io);
