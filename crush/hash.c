@@ -3,46 +3,17 @@
  * are part of the placement contract and must never change.
  */
 #include "crush/hash.h"
+#include "crush/hash_mix.h"
 
 #define CRUSH_HASH_SEED 1315423911u
 
-#define hashmix(a, b, c)                                                                           \
-	do {                                                                                       \
-		a -= b;                                                                            \
-		a -= c;                                                                            \
-		a ^= (c >> 13);                                                                    \
-		b -= c;                                                                            \
-		b -= a;                                                                            \
-		b ^= (a << 8);                                                                     \
-		c -= a;                                                                            \
-		c -= b;                                                                            \
-		c ^= (b >> 13);                                                                    \
-		a -= b;                                                                            \
-		a -= c;                                                                            \
-		a ^= (c >> 12);                                                                    \
-		b -= c;                                                                            \
-		b -= a;                                                                            \
-		b ^= (a << 16);                                                                    \
-		c -= a;                                                                            \
-		c -= b;                                                                            \
-		c ^= (b >> 5);                                                                     \
-		a -= b;                                                                            \
-		a -= c;                                                                            \
-		a ^= (c >> 3);                                                                     \
-		b -= c;                                                                            \
-		b -= a;                                                                            \
-		b ^= (a << 10);                                                                    \
-		c -= a;                                                                            \
-		c -= b;                                                                            \
-		c ^= (b >> 15);                                                                    \
-	} while (0)
 
 static uint32_t rj1(uint32_t a)
 {
 	uint32_t h = CRUSH_HASH_SEED ^ a, b = a, x = 231232, y = 1232;
 
-	hashmix(b, x, h);
-	hashmix(y, a, h);
+	CRUSH_HASHMIX(b, x, h);
+	CRUSH_HASHMIX(y, a, h);
 	return h;
 }
 
@@ -50,9 +21,9 @@ static uint32_t rj2(uint32_t a, uint32_t b)
 {
 	uint32_t h = CRUSH_HASH_SEED ^ a ^ b, x = 231232, y = 1232;
 
-	hashmix(a, b, h);
-	hashmix(x, a, h);
-	hashmix(b, y, h);
+	CRUSH_HASHMIX(a, b, h);
+	CRUSH_HASHMIX(x, a, h);
+	CRUSH_HASHMIX(b, y, h);
 	return h;
 }
 
@@ -60,11 +31,11 @@ static uint32_t rj3(uint32_t a, uint32_t b, uint32_t c)
 {
 	uint32_t h = CRUSH_HASH_SEED ^ a ^ b ^ c, x = 231232, y = 1232;
 
-	hashmix(a, b, h);
-	hashmix(c, x, h);
-	hashmix(y, a, h);
-	hashmix(b, x, h);
-	hashmix(y, c, h);
+	CRUSH_HASHMIX(a, b, h);
+	CRUSH_HASHMIX(c, x, h);
+	CRUSH_HASHMIX(y, a, h);
+	CRUSH_HASHMIX(b, x, h);
+	CRUSH_HASHMIX(y, c, h);
 	return h;
 }
 
@@ -72,12 +43,12 @@ static uint32_t rj4(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
 {
 	uint32_t h = CRUSH_HASH_SEED ^ a ^ b ^ c ^ d, x = 231232, y = 1232;
 
-	hashmix(a, b, h);
-	hashmix(c, d, h);
-	hashmix(a, x, h);
-	hashmix(y, b, h);
-	hashmix(c, x, h);
-	hashmix(y, d, h);
+	CRUSH_HASHMIX(a, b, h);
+	CRUSH_HASHMIX(c, d, h);
+	CRUSH_HASHMIX(a, x, h);
+	CRUSH_HASHMIX(y, b, h);
+	CRUSH_HASHMIX(c, x, h);
+	CRUSH_HASHMIX(y, d, h);
 	return h;
 }
 
@@ -85,14 +56,14 @@ static uint32_t rj5(uint32_t a, uint32_t b, uint32_t c, uint32_t d, uint32_t e)
 {
 	uint32_t h = CRUSH_HASH_SEED ^ a ^ b ^ c ^ d ^ e, x = 231232, y = 1232;
 
-	hashmix(a, b, h);
-	hashmix(c, d, h);
-	hashmix(e, x, h);
-	hashmix(y, a, h);
-	hashmix(b, x, h);
-	hashmix(y, c, h);
-	hashmix(d, x, h);
-	hashmix(y, e, h);
+	CRUSH_HASHMIX(a, b, h);
+	CRUSH_HASHMIX(c, d, h);
+	CRUSH_HASHMIX(e, x, h);
+	CRUSH_HASHMIX(y, a, h);
+	CRUSH_HASHMIX(b, x, h);
+	CRUSH_HASHMIX(y, c, h);
+	CRUSH_HASHMIX(d, x, h);
+	CRUSH_HASHMIX(y, e, h);
 	return h;
 }
 
@@ -127,36 +98,6 @@ const char *crush_hash_name(int type)
 }
 
 /* Jenkins' lookup2 mix, as ceph_str_hash_rjenkins uses it. */
-#define strmix(a, b, c)                                                                            \
-	do {                                                                                       \
-		a -= b;                                                                            \
-		a -= c;                                                                            \
-		a ^= (c >> 13);                                                                    \
-		b -= c;                                                                            \
-		b -= a;                                                                            \
-		b ^= (a << 8);                                                                     \
-		c -= a;                                                                            \
-		c -= b;                                                                            \
-		c ^= (b >> 13);                                                                    \
-		a -= b;                                                                            \
-		a -= c;                                                                            \
-		a ^= (c >> 12);                                                                    \
-		b -= c;                                                                            \
-		b -= a;                                                                            \
-		b ^= (a << 16);                                                                    \
-		c -= a;                                                                            \
-		c -= b;                                                                            \
-		c ^= (b >> 5);                                                                     \
-		a -= b;                                                                            \
-		a -= c;                                                                            \
-		a ^= (c >> 3);                                                                     \
-		b -= c;                                                                            \
-		b -= a;                                                                            \
-		b ^= (a << 10);                                                                    \
-		c -= a;                                                                            \
-		c -= b;                                                                            \
-		c ^= (b >> 15);                                                                    \
-	} while (0)
 
 static inline uint32_t le32_at(const unsigned char *k)
 {
@@ -173,7 +114,7 @@ uint32_t crush_str_hash_rjenkins(const char *s, size_t length)
 		a += le32_at(k);
 		b += le32_at(k + 4);
 		c += le32_at(k + 8);
-		strmix(a, b, c);
+		CRUSH_HASHMIX(a, b, c);
 		k += 12;
 		len -= 12;
 	}
@@ -204,6 +145,6 @@ uint32_t crush_str_hash_rjenkins(const char *s, size_t length)
 	default:
 		break;
 	}
-	strmix(a, b, c);
+	CRUSH_HASHMIX(a, b, c);
 	return c;
 }

@@ -21,6 +21,7 @@
  * shared between threads.
  */
 #include "crush/crush_int.h"
+#include "crush/hash_mix.h"
 
 #include <string.h>
 
@@ -244,36 +245,6 @@ uint64_t crush_ln(unsigned int xin)
  */
 typedef uint32_t v8u __attribute__((vector_size(32)));
 
-#define VMIX(a, b, c)                                                                              \
-	do {                                                                                       \
-		a -= b;                                                                            \
-		a -= c;                                                                            \
-		a ^= (c >> 13);                                                                    \
-		b -= c;                                                                            \
-		b -= a;                                                                            \
-		b ^= (a << 8);                                                                     \
-		c -= a;                                                                            \
-		c -= b;                                                                            \
-		c ^= (b >> 13);                                                                    \
-		a -= b;                                                                            \
-		a -= c;                                                                            \
-		a ^= (c >> 12);                                                                    \
-		b -= c;                                                                            \
-		b -= a;                                                                            \
-		b ^= (a << 16);                                                                    \
-		c -= a;                                                                            \
-		c -= b;                                                                            \
-		c ^= (b >> 5);                                                                     \
-		a -= b;                                                                            \
-		a -= c;                                                                            \
-		a ^= (c >> 3);                                                                     \
-		b -= c;                                                                            \
-		b -= a;                                                                            \
-		b ^= (a << 10);                                                                    \
-		c -= a;                                                                            \
-		c -= b;                                                                            \
-		c ^= (b >> 15);                                                                    \
-	} while (0)
 
 /* One body for every lane width W (vector type V): rj3(x, ids[i], r) for i < n. */
 #define HASH3_LANES(NAME, V, W)                                                                    \
@@ -296,11 +267,11 @@ typedef uint32_t v8u __attribute__((vector_size(32)));
 			vx = b * 0 + 231232u;                                                      \
 			vy = b * 0 + 1232u;                                                        \
 			h = (b * 0 + 1315423911u) ^ a ^ b ^ c;                                     \
-			VMIX(a, b, h);                                                             \
-			VMIX(c, vx, h);                                                            \
-			VMIX(vy, a, h);                                                            \
-			VMIX(b, vx, h);                                                            \
-			VMIX(vy, c, h);                                                            \
+			CRUSH_HASHMIX(a, b, h);                                                             \
+			CRUSH_HASHMIX(c, vx, h);                                                            \
+			CRUSH_HASHMIX(vy, a, h);                                                            \
+			CRUSH_HASHMIX(b, vx, h);                                                            \
+			CRUSH_HASHMIX(vy, c, h);                                                            \
 			if (i + W <= n) {                                                          \
 				memcpy(out + i, &h, sizeof(h));                                    \
 			} else {                                                                   \
