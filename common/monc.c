@@ -124,17 +124,7 @@ static void live_remove_and_wait(struct monc *mc)
 
 static int send_on(struct msg_conn *c, uint16_t type, uint64_t tid, const struct cbuf *b)
 {
-	struct msg_out o;
-
-	if (b->err)
-		return b->err;
-	memset(&o, 0, sizeof(o));
-	o.type = type;
-	o.tid = tid;
-	o.prio = MSG_PRIO_HIGH;
-	o.front = b->data;
-	o.front_len = (uint32_t)b->len;
-	return msg_send(c, &o);
+	return msg_send_cbuf(c, type, tid, MSG_PRIO_HIGH, b);
 }
 
 static void send_subscribe(struct monc *mc, struct msg_conn *c)

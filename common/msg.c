@@ -39,6 +39,7 @@
  * on non-loop threads block), ms_dispatch_throttle_bytes per messenger on the receive side
  * (reading stops until msg_free brings it back under).
  */
+#include "common/encode.h"
 #include "common/msg.h"
 
 #include <arpa/inet.h>
@@ -724,6 +725,22 @@ struct msg_conn *msgr_connect(struct msgr *m, const char *addr, enum msg_policy 
 	if (kick)
 		worker_kick(c->w, c);
 	return c;
+}
+
+int msg_send_cbuf(struct msg_conn *c, uint16_t type, uint64_t tid, uint8_t prio,
+		  const struct cbuf *b)
+{
+	struct msg_out o;
+
+	if (b->err)
+		return b->err;
+	memset(&o, 0, sizeof(o));
+	o.type = type;
+	o.tid = tid;
+	o.prio = prio;
+	o.front = b->data;
+	o.front_len = (uint32_t)b->len;
+	return msg_send(c, &o);
 }
 
 int msg_send(struct msg_conn *c, const struct msg_out *mo)

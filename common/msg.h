@@ -160,6 +160,11 @@ struct msg_conn *msgr_connect(struct msgr *m, const char *addr, enum msg_policy 
  * -EMSGSIZE if over ms_max_message_size. Blocks (non-loop threads only) while the
  * connection has more than ms_max_out_bytes queued; on a loop thread it never blocks. */
 int msg_send(struct msg_conn *c, const struct msg_out *m);
+/* msg_send() of a message with only a front payload, taken from an encoded buffer (copied).
+ * Returns b->err if the encoding failed. */
+struct cbuf;
+int msg_send_cbuf(struct msg_conn *c, uint16_t type, uint64_t tid, uint8_t prio,
+		  const struct cbuf *b);
 
 struct msg_conn *msg_conn_get(struct msg_conn *c);
 void msg_conn_put(struct msg_conn *c);
