@@ -1103,14 +1103,28 @@ static void activate(struct pg *pg, struct pg_rec *r)
 		a.entries = mine;
 		a.nentries = pg->log.count;
 		if (backfill) {
+			/* an interrupted backfill resumes at its boundary only if the log covers
+			 * what the target missed meanwhile (those objects are pushed as well) */
+			bool resume = (p->n.flags & REC_F_BACKFILL) &&
+				      osd_eversion_cmp(p->n.info.last_update, pg->info.log_tail) >= 0;
+
 			a.flags |= REC_F_BACKFILL;
-			if (p->n.flags & REC_F_BACKFILL) {
+			if (resume) {
 				a.bf_hash = p->n.bf_hash;
 				a.bf_name = p->n.bf_name;
+				add_newer(mine, pg->log.count, p->n.info.last_update, &miss);
+				add_divergent(p->n.entries, p->n.nentries, mine, pg->log.count,
+					      pg->info.log_tail, &miss);
+				for (uint32_t k = 0; k < miss.n; k++) {
+					struct rec_obj *o = obj_get(r, miss.v[k], true);
+
+					if (o)
+						obj_add_peer(o, id);
+				}
 			}
 			if (r->nbft < CAIRN_MAX_REPLICAS)
 				r->bft[r->nbft++] = id;
-			if (p->n.flags & REC_F_BACKFILL) {
+			if (resume) {
 				struct store_cursor *c = malloc(sizeof(*c));
 
 				if (c) {
@@ -1538,12 +1552,27 @@ static void handle_backfill(struct pg *pg, struct osd_item *it, struct rec_msg *
 
 bool rec_repop_skip_data(struct pg *pg, const struct osd_repop *rp, struct store_txn *t)
 {
-	struct pg_rec *r = pg->rec;
+	struct pg_rec *r = rec_get(pg);
 	struct pg_info info;
 	bool skip = false;
 
-	if (!r || !rp->entry.oid || (rp->flags & OSD_REPOP_FORCE))
+	if (!r || !rp->entry.oid)
 		return false;
+	if (rp->flags & OSD_REPOP_FORCE) {
+		/* pg.c forces a repop over a gap in our log (it could not catch us up): our log
+		 * then claims writes whose data we never got. This copy is incomplete until a
+		 * backfill: say so, in the same transaction (the caller appends the repop). */
+		if (osd_eversion_cmp(rp->prior, pg->info.last_update) && !r->bf_active) {
+			CLOG_WARN("osd", "pg %s: forced over a log gap (%u'%" PRIu64 " -> %u'%" PRIu64
+				  "): this copy needs a backfill", pg->coll, pg->info.last_update.epoch,
+				  pg->info.last_update.v, rp->prior.epoch, rp->prior.v);
+			r->bf_active = true;
+			store_cursor_begin(&r->bf);
+			if (txn_state(t, r))
+				CLOG_ERR("osd", "pg %s: cannot record the backfill need", pg->coll);
+		}
+		return false;
+	}
 	if (r->missing.n && strset_find(&r->missing, rp->entry.oid) >= 0)
 		skip = true;
 	if (!skip && r->bf_active) {

@@ -118,7 +118,7 @@ static int count_list(cairn_ioctx_t *io)
 	return n;
 }
 
-#define NLOAD 240
+#define NLOAD 96
 #define LOADSZ (64 * 1024)
 
 static void test_load_with_restart(cairn_ioctx_t *io)
@@ -195,7 +195,7 @@ static void test_catch_up(cairn_ioctx_t *io)
 	}
 	sh("%s/cairn-up restart --dir %s osd.2", bin, dir);
 	CHECK(osd_status_is(2, "up", 60) == 0, "osd.2 back up");
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < 64; i++) {
 		snprintf(oid, sizeof(oid), "trigger-%d", i);
 		CHECK(cairn_write_full(io, oid, "t", 1) == 0, "write %s", oid);
 	}
@@ -254,6 +254,7 @@ int main(void)
 	fprintf(stderr, "wait clean...\n");
 	CHECK(sh("%s/cairn-up wait --dir %s --timeout 60", bin, dir) == 0,
 	      "active+clean after the restart");
+	fprintf(stderr, "stop...\n");
 	cairn_ioctx_destroy(io);
 	cairn_shutdown(cl);
 	/* all copies are identical */

@@ -62,7 +62,8 @@ wait "$wpid" || { cat "$CLUSTER_DIR/writer.log"; exit 1; }
 cluster_wait_clean 120
 n=0
 for run in $(cat "$CLUSTER_DIR/runs"); do rec_verify "$run" > /dev/null; n=$((n + 1)); done
-nf=$(cat "$CLUSTER_DIR/failed_runs" 2>/dev/null | wc -l)
+nf=0
+[ -f "$CLUSTER_DIR/failed_runs" ] && nf=$(wc -l < "$CLUSTER_DIR/failed_runs")
 echo "thrash: $n write runs verified, $nf runs had failed writes (not verified);" \
      "recovered objects: log-based $(rec_done_objects log), backfill $(rec_done_objects backfill)"
 [ "$n" -gt 0 ]
