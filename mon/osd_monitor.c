@@ -310,10 +310,13 @@ void osdmon_tick(struct mon *mon)
 	uint64_t wall = now_wall_ns(), mono = now_mono_ns();
 	struct osdmap *p = NULL;
 	const struct osd_info *o;
+	int32_t *silent = NULL;
+	int nsilent = 0;
 
 	/* beacons: an up OSD silent for too long is marked down */
 	if (beacon_s > 0 && !(mon->map->flags & OSDMAP_FLAG_NODOWN) &&
-	    mono - mon->start_ns > (uint64_t)(beacon_s * 1e9)) {
+	    mono - mon->start_ns > (uint64_t)(beacon_s * 1e9) && mon->map->max_osd > 0 &&
+	    (silent = calloc((size_t)mon->map->max_osd, sizeof(*silent)))) {
 		osdmap_for_each_osd(mon->map, o) {
 			uint64_t seen = o->id < mon->osd_last_seen_len ? mon->osd_last_seen[o->id] : 0;
 			if (!osd_info_up(o))
@@ -323,9 +326,14 @@ void osdmon_tick(struct mon *mon)
 				continue;
 			}
 			if (mono - seen > (uint64_t)(beacon_s * 1e9))
-				mark_down(mon, o->id, "no beacon");
+				silent[nsilent++] = o->id;
 		}
+		/* mark_down() commits a new map and frees mon->map: never inside the walk */
+		for (int i = 0; i < nsilent; i++)
+			mark_down(mon, silent[i], "no beacon");
 	}
+	free(silent);
+	silent = NULL;
 	/* down -> out */
 	if (out_s <= 0 || (mon->map->flags & OSDMAP_FLAG_NOOUT))
 		return;
