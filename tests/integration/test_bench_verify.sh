@@ -89,7 +89,9 @@ int main(int argc, char **argv)
 	return cairn_write(io, argv[2], "CORRUPT", 7, 1000) ? 1 : 0;
 }
 C
-cc -I"$ROOT/include" "$T/corrupt.c" -L"$LIB" -lcairn -Wl,-rpath,"$LIB" -o "$T/corrupt"
+# a program linked against an ASan-built libcairn.so must be built with ASan too
+SANFLAGS=; [ "${CAIRN_ASAN:-}" = 1 ] && SANFLAGS="-fsanitize=address,undefined"
+cc $SANFLAGS -I"$ROOT/include" "$T/corrupt.c" -L"$LIB" -lcairn -Wl,-rpath,"$LIB" -o "$T/corrupt"
 "$T/corrupt" "$C" benchmark_data_vc_object0 || fail "corrupt tool"
 rc=0; $B -c "$C" -p rbd 2 seq -t 1 --verify --run-name vc > "$T/vc.txt" 2> "$T/vc.err" || rc=$?
 [ $rc -eq 1 ] || { cat "$T/vc.txt" "$T/vc.err"; fail "seq --verify of a corrupted object: exit $rc"; }

@@ -17,7 +17,9 @@ trap "exit 143" TERM INT
 awk '/^## Example/ { f = 1 } f && /^```c$/ { p = 1; next } p && /^```$/ { exit } p' \
     "$ROOT/docs/libcairn.md" > "$T/example.c"
 [ -s "$T/example.c" ] || { echo "no example in docs/libcairn.md"; exit 1; }
-cc -std=gnu11 -Wall -Wextra -Werror -I"$ROOT/include" "$T/example.c" -L"$LIB" -lcairn \
+# a program linked against an ASan-built libcairn.so must be built with ASan too
+SANFLAGS=; [ "${CAIRN_ASAN:-}" = 1 ] && SANFLAGS="-fsanitize=address,undefined"
+cc $SANFLAGS -std=gnu11 -Wall -Wextra -Werror -I"$ROOT/include" "$T/example.c" -L"$LIB" -lcairn \
    -Wl,-rpath,"$LIB" -o "$T/example"
 echo "example compiled"
 
