@@ -967,9 +967,19 @@ static void peering_decide(struct pg *pg, struct pg_rec *r)
 			return;
 		}
 	}
-	if (!auth && !self_complete && pg->info.last_update.v && (r->bf_active || r->missing.n)) {
-		go_down(pg, r, "no complete copy answered");
-		return;
+	if (!auth && !self_complete) {
+		/* nobody complete: if any copy has a history, serving an empty or partial PG
+		 * would lose it */
+		bool history = pg->info.last_update.v != 0;
+
+		for (int i = 0; i < r->npeers; i++)
+			if (r->peers[i].answered && (r->peers[i].n.flags & REC_F_HAS_PG) &&
+			    r->peers[i].n.info.last_update.v)
+				history = true;
+		if (history) {
+			go_down(pg, r, "no complete copy answered");
+			return;
+		}
 	}
 	if (auth) {
 		/* behind: adopt auth's log, pull what we lack */
@@ -1142,8 +1152,8 @@ static void activate(struct pg *pg, struct pg_rec *r)
 				add_newer(mine, pg->log.count, p->n.info.last_update, &miss);
 				add_divergent(p->n.entries, p->n.nentries, mine, pg->log.count,
 					      pg->info.log_tail, &miss);
-				for (uint32_t k = 0; k < p->n.noids; k++)
-					strset_add(&miss, p->n.oids[k]);
+				for (uint32_t k = 0; !(p->n.flags & REC_F_SCAN) && k < p->n.noids; k++)
+					strset_add(&miss, p->n.oids[k]); /* its missing set, not a scan */
 			} else {
 				add_newer(mine, pg->log.count, (struct osd_eversion){ 0, 0 }, &miss);
 			}
@@ -1165,12 +1175,23 @@ static void activate(struct pg *pg, struct pg_rec *r)
 		strset_clear(&miss);
 	}
 	free(mine);
-	/* the new last-active record: the complete members now */
+	/* the new last-active record: the complete members now, known to every member */
 	if (ncomplete) {
+		struct rec_msg la;
+
 		r->la_epoch = pg->map_epoch;
 		r->nla = (uint32_t)ncomplete;
 		memset(r->la, 0, sizeof(r->la));
 		memcpy(r->la, complete, sizeof(int32_t) * (size_t)ncomplete);
+		memset(&la, 0, sizeof(la));
+		la.flags = REC_F_LA_ONLY;
+		la.token = r->token;
+		la.la_epoch = r->la_epoch;
+		la.nla = r->nla;
+		memcpy(la.la, r->la, sizeof(la.la));
+		for (int i = 0; i < pg->nacting; i++)
+			if (pg->acting[i] != pg->osd->id && pg->acting[i] != OSDMAP_NONE)
+				send_to(pg, pg->acting[i], MSG_REC_ACTIVATE, &la, NULL, 0);
 	}
 	t = store_txn_new();
 	if (t && !txn_state(t, r))
@@ -1562,7 +1583,9 @@ bool rec_repop_skip_data(struct pg *pg, const struct osd_repop *rp, struct store
 		/* pg.c forces a repop over a gap in our log (it could not catch us up): our log
 		 * then claims writes whose data we never got. This copy is incomplete until a
 		 * backfill: say so, in the same transaction (the caller appends the repop). */
-		if (osd_eversion_cmp(rp->prior, pg->info.last_update) && !r->bf_active) {
+		/* (also when already a backfill target: the entries jumped over may concern
+		 * objects below its boundary, which then would never be pushed) */
+		if (osd_eversion_cmp(rp->prior, pg->info.last_update)) {
 			CLOG_WARN("osd", "pg %s: forced over a log gap (%u'%" PRIu64 " -> %u'%" PRIu64
 				  "): this copy needs a backfill", pg->coll, pg->info.last_update.epoch,
 				  pg->info.last_update.v, rp->prior.epoch, rp->prior.v);

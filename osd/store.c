@@ -35,6 +35,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "common/checksum.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -114,6 +115,7 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	s->max_bytes = (uint64_t)conf_int(conf, "store_max_queued_bytes");
 	s->sync = conf_bool(conf, "store_sync");
 	s->direct_min = (uint64_t)conf_int(conf, "store_direct_write_min");
+	s->direct_io = conf_bool(conf, "store_direct_io");
 	return 0;
 }
 
@@ -251,6 +253,11 @@ static int open_data(struct store *s)
 		return -ENOMEM;
 	snprintf(p, n, "%s" DATA_FILE, s->path);
 	s->datafd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	/* large slot writes bypass the page cache (one DMA instead of a copy into the cache
+	 * and a writeback at fdatasync); reads stay buffered, the kernel keeps both coherent.
+	 * A file system without O_DIRECT (tmpfs) just uses buffered writes. */
+	if (s->direct_io && s->datafd >= 0 && s->chunk_size % STORE_DIRECT_ALIGN == 0)
+		s->directfd = open(p, O_RDWR | O_CLOEXEC | O_DIRECT);
 	free(p);
 	if (s->datafd < 0)
 		return -errno;
@@ -296,6 +303,7 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 	if (!s)
 		return -ENOMEM;
 	s->datafd = -1;
+	s->directfd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->alloc_lock, NULL);
 	pthread_cond_init(&s->apply_cv, NULL);
@@ -353,6 +361,12 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 	s->stat_stored = s->totals.stored;
 	s->wb = rocksdb_writebatch_wi_create(0, 1);
 	s->chunkbuf = malloc(STORE_CHUNK_HDR + s->chunk_size);
+	if (s->directfd >= 0 &&
+	    posix_memalign((void **)&s->dbuf, STORE_DIRECT_ALIGN, STORE_DIRECT_BUF)) {
+		s->dbuf = NULL;
+		close(s->directfd);
+		s->directfd = -1;
+	}
 	if (!s->wb || !s->chunkbuf) {
 		rc = -ENOMEM;
 		goto fail;
@@ -375,6 +389,9 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 fail:
 	if (s->datafd >= 0)
 		close(s->datafd);
+	if (s->directfd >= 0)
+		close(s->directfd);
+	free(s->dbuf);
 	store_alloc_free_all(s);
 	if (s->wb)
 		rocksdb_writebatch_wi_destroy(s->wb);
@@ -420,6 +437,9 @@ void store_close(struct store *s)
 	if (!s->failed)
 		fdatasync(s->datafd);
 	close(s->datafd);
+	if (s->directfd >= 0)
+		close(s->directfd);
+	free(s->dbuf);
 	store_alloc_free_all(s);
 	pthread_mutex_destroy(&s->alloc_lock);
 	free_options(s);
@@ -813,10 +833,148 @@ int store_obj_exists(struct store *s, const char *coll, const void *oid, size_t 
 	return rc == -ENOENT ? 0 : rc ? rc : 1;
 }
 
-static ssize_t read_once(struct store *s, const char *coll, const void *oid, size_t oidlen,
-			 uint64_t off, size_t len, void *buf, uint8_t *cbuf_, bool *slot_err)
+/*
+ * A run of whole slot chunks that lie in consecutive slots and land back to back in the
+ * reader's buffer: read with one pread straight into the buffer, then every chunk of it
+ * is verified against its own XXH3 before the read returns (on a mismatch the run is
+ * zeroed and the read fails: damaged bytes are never handed out).
+ */
+#define READ_RUN_MAX 1024u
+#define READ_ITER_MIN 4u /* reads of at least this many chunks walk an iterator */
+
+struct read_run {
+	uint64_t slot0, idx0;
+	uint32_t count;
+	uint8_t *dst;
+	uint64_t csum[READ_RUN_MAX];
+};
+
+static int run_flush(struct store *s, uint64_t nid, struct read_run *r, bool *slot_err)
 {
-	uint64_t cs = s->chunk_size, pos, end;
+	size_t cs = s->chunk_size, len = (size_t)r->count * cs;
+	int rc = 0;
+
+	if (!r->count)
+		return 0;
+	if (pread(s->datafd, r->dst, len, (off_t)(r->slot0 * cs)) != (ssize_t)len)
+		rc = -EIO;
+	for (uint32_t i = 0; i < r->count && !rc; i++)
+		if (cairn_xxh3_seed(r->dst + i * cs, cs, store_chunk_seed(nid, r->idx0 + i)) !=
+		    r->csum[i])
+			rc = -EIO;
+	if (rc) {
+		memset(r->dst, 0, len);
+		*slot_err = true;
+	}
+	r->count = 0;
+	return rc;
+}
+
+struct read_ctx {
+	struct store *s;
+	uint64_t nid, off, end;
+	uint8_t *buf, *cbuf;
+	bool *slot_err;
+	struct read_run run;
+};
+
+/* Copies chunk idx's part of [off, end) into the buffer; val NULL: a hole. */
+static int read_chunk(struct read_ctx *c, uint64_t idx, const char *val, size_t vl)
+{
+	uint64_t cs = c->s->chunk_size, cstart = idx * cs, pos = cstart > c->off ? cstart : c->off;
+	size_t a0 = pos - cstart, b0 = c->end - cstart < cs ? c->end - cstart : cs, n = 0;
+	uint8_t *dst = c->buf + (pos - c->off);
+	const uint8_t *data = NULL;
+	struct read_run *r = &c->run;
+	uint64_t slot, csum;
+	uint32_t slen;
+	int rc = 0;
+
+	if (val) {
+		int sl = store_chunk_slot_parse(val, vl, cs, &slot, &slen, &csum);
+
+		if (sl > 0 && slen == cs && a0 == 0 && b0 == cs) {
+			if (r->count && (r->count == READ_RUN_MAX || slot != r->slot0 + r->count ||
+					 idx != r->idx0 + r->count) &&
+			    (rc = run_flush(c->s, c->nid, r, c->slot_err)))
+				return rc;
+			if (!r->count) {
+				r->slot0 = slot;
+				r->idx0 = idx;
+				r->dst = dst;
+			}
+			r->csum[r->count++] = csum;
+			return 0;
+		}
+		rc = run_flush(c->s, c->nid, r, c->slot_err);
+		if (rc)
+			return rc;
+		if (sl > 0) {
+			rc = store_chunk_load(c->s, val, vl, c->nid, idx, c->cbuf, &n);
+			data = c->cbuf;
+			if (rc)
+				*c->slot_err = true;
+		} else {
+			rc = sl < 0 ? sl : store_chunk_check(val, vl, c->nid, idx, cs, &data, &n);
+		}
+		if (rc)
+			return -EIO;
+	}
+	size_t have = n > a0 ? (n < b0 ? n : b0) - a0 : 0;
+
+	if (have)
+		memcpy(dst, data + a0, have);
+	memset(dst + have, 0, (b0 - a0) - have);
+	return 0;
+}
+
+/* Chunks [first, last] of c->nid, in key order from one iterator (holes in between). */
+static int read_iter(struct read_ctx *c, rocksdb_readoptions_t *ro, uint64_t first,
+		     uint64_t last)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(c->s->db, ro, c->s->cf[1]);
+	uint64_t next = first;
+	uint8_t k[17];
+	char *err = NULL;
+	int rc = 0;
+
+	for (rocksdb_iter_seek(it, (const char *)k, store_key_chunk(k, c->nid, first));
+	     rocksdb_iter_valid(it) && !rc; rocksdb_iter_next(it)) {
+		size_t kl, vl;
+		const uint8_t *key = (const uint8_t *)rocksdb_iter_key(it, &kl);
+		uint64_t idx;
+
+		if (kl != 17 || key[0] != 'D' || store_get_be64(key + 1) != c->nid)
+			break;
+		idx = store_get_be64(key + 9);
+		if (idx > last)
+			break;
+		for (; next < idx && !rc; next++)
+			rc = read_chunk(c, next, NULL, 0);
+		if (!rc) {
+			const char *val = rocksdb_iter_value(it, &vl);
+
+			rc = read_chunk(c, idx, val, vl);
+			next = idx + 1;
+		}
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err) {
+		rocksdb_free(err);
+		if (!rc)
+			rc = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	for (; next <= last && !rc; next++)
+		rc = read_chunk(c, next, NULL, 0);
+	return rc;
+}
+
+/* c: scratch with chunk_size bytes after it (store_read allocates both at once) */
+static ssize_t read_once(struct store *s, const char *coll, const void *oid, size_t oidlen,
+			 uint64_t off, size_t len, void *buf, struct read_ctx *c, bool *slot_err)
+{
+	uint64_t cs = s->chunk_size, end, first, last;
 	struct store_onode on;
 	struct view v;
 	ssize_t rc = view_open(s, &v);
@@ -833,47 +991,40 @@ static ssize_t read_once(struct store *s, const char *coll, const void *oid, siz
 	end = on.size - off < len ? on.size : off + len;
 	if (end - off > SSIZE_MAX)
 		end = off + SSIZE_MAX;
+	first = off / cs;
+	last = (end - 1) / cs;
+	c->s = s;
+	c->nid = on.nid;
+	c->off = off;
+	c->end = end;
+	c->buf = buf;
+	c->cbuf = (uint8_t *)(c + 1);
+	c->slot_err = slot_err;
+	c->run.count = 0;
 	/* our XXH3 guards the data: let a flipped byte reach it (and be named), not RocksDB */
 	rocksdb_readoptions_set_verify_checksums(v.ro, 0);
-	for (pos = off; pos < end;) {
-		uint64_t idx = pos / cs, cstart = idx * cs, slot, csum;
-		size_t a0 = pos - cstart, b0 = end - cstart < cs ? end - cstart : cs, n = 0, vl;
-		uint8_t k[17], *dst = (uint8_t *)buf + (pos - off);
-		const uint8_t *data = NULL;
-		uint32_t slen;
-		char *val;
-		int r = db_get(s, v.ro, k, store_key_chunk(k, on.nid, idx), &val, &vl);
+	if (last - first + 1 >= READ_ITER_MIN) {
+		rc = read_iter(c, v.ro, first, last);
+	} else {
+		for (uint64_t idx = first; idx <= last && !rc; idx++) {
+			uint8_t k[17];
+			size_t vl;
+			char *val;
+			int r = db_get(s, v.ro, k, store_key_chunk(k, on.nid, idx), &val, &vl);
 
-		if (r && r != -ENOENT) {
-			rc = r;
-			goto out;
-		}
-		if (!r) {
-			int sl = store_chunk_slot_parse(val, vl, cs, &slot, &slen, &csum);
-
-			if (sl > 0) {
-				r = store_chunk_load(s, val, vl, on.nid, idx, cbuf_, &n);
-				data = cbuf_;
-				*slot_err = r != 0;
-			} else {
-				r = sl < 0 ? sl : store_chunk_check(val, vl, on.nid, idx, cs, &data, &n);
+			if (r && r != -ENOENT) {
+				rc = r;
+				break;
 			}
-			if (r) {
+			rc = read_chunk(c, idx, r ? NULL : val, r ? 0 : vl);
+			if (!r)
 				rocksdb_free(val);
-				rc = -EIO;
-				goto out;
-			}
 		}
-		size_t have = n > a0 ? (n < b0 ? n : b0) - a0 : 0;
-
-		if (have)
-			memcpy(dst, data + a0, have);
-		memset(dst + have, 0, (b0 - a0) - have);
-		if (!r && val)
-			rocksdb_free(val);
-		pos = cstart + b0;
 	}
-	rc = (ssize_t)(end - off);
+	if (!rc)
+		rc = run_flush(s, on.nid, &c->run, slot_err);
+	if (!rc)
+		rc = (ssize_t)(end - off);
 out:
 	view_close(s, &v);
 	return rc;
@@ -882,7 +1033,7 @@ out:
 ssize_t store_read(struct store *s, const char *coll, const void *oid, size_t oidlen,
 		   uint64_t off, size_t len, void *buf)
 {
-	uint8_t *cb = malloc(s->chunk_size);
+	struct read_ctx *cb = malloc(sizeof(*cb) + s->chunk_size);
 	bool slot_err = false;
 	ssize_t rc;
 

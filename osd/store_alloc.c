@@ -53,6 +53,10 @@ int store_alloc_get(struct store *s, uint64_t *slot)
 	 * before the file grows; then the slot at the mark */
 	words = (s->slot_hwm + 63) / 64;
 	hint = s->slot_hint < s->slot_hwm ? s->slot_hint : 0;
+	/* every slot below the mark in use (the common case of a growing file): no scan, which
+	 * would cost O(file size) per slot */
+	if (s->slots_used >= s->slot_hwm)
+		words = 0;
 	for (i = 0; i <= words && words; i++) {
 		w = (hint / 64 + i) % words;
 		uint64_t free_bits = ~s->slot_bits[w];

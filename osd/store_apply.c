@@ -417,31 +417,71 @@ static void chunk_store(struct actx *a, uint64_t nid, uint64_t idx, const void *
 }
 
 /*
+ * Writes bytes of data (chunks idx0.. of object nid, back to back) to the data file at off
+ * and sets csum[i] to chunk i's XXH3. With O_DIRECT: through the aligned staging buffer,
+ * chunk by chunk copied and hashed while in cache, in pieces of STORE_DIRECT_BUF, the last
+ * padded with zeros to STORE_DIRECT_ALIGN (the padding stays inside the last slot:
+ * chunk_size is a multiple of it). Otherwise one buffered pwrite.
+ */
+static int slot_pwrite(struct store *s, uint64_t nid, uint64_t idx0, const uint8_t *data,
+		       uint64_t len, uint64_t off, uint64_t *csum)
+{
+	uint64_t cs = s->chunk_size;
+
+	if (s->directfd < 0) {
+		for (uint64_t i = 0; i * cs < len; i++)
+			csum[i] = cairn_xxh3_seed(data + i * cs, len - i * cs < cs ? len - i * cs : cs,
+						  store_chunk_seed(nid, idx0 + i));
+		return pwrite(s->datafd, data, len, (off_t)off) == (ssize_t)len ? 0 : -EIO;
+	}
+	for (uint64_t done = 0; done < len;) {
+		uint64_t n = len - done < STORE_DIRECT_BUF ? len - done : STORE_DIRECT_BUF;
+		uint64_t padded = (n + STORE_DIRECT_ALIGN - 1) / STORE_DIRECT_ALIGN * STORE_DIRECT_ALIGN;
+
+		for (uint64_t at = 0; at < n; at += cs) {
+			uint64_t cl = n - at < cs ? n - at : cs;
+
+			memcpy(s->dbuf + at, data + done + at, cl);
+			csum[(done + at) / cs] = cairn_xxh3_seed(s->dbuf + at, cl,
+								 store_chunk_seed(nid, idx0 + (done + at) / cs));
+		}
+		if (padded != n)
+			memset(s->dbuf + n, 0, padded - n);
+		if (pwrite(s->directfd, s->dbuf, padded, (off_t)(off + done)) != (ssize_t)padded)
+			return -EIO;
+		done += n;
+	}
+	return 0;
+}
+
+/*
  * Writes chunks [first, last] of o straight to slots of the data file (written once, not
  * through the WAL). data holds their bytes back to back; the last may be short (tail).
  */
 static int write_slots(struct actx *a, struct obj *o, uint64_t first, uint64_t last,
 		       const uint8_t *data, uint64_t bytes)
 {
-	uint64_t cs = a->s->chunk_size, n = last - first + 1, *slots = malloc(n * sizeof(uint64_t));
+	uint64_t cs = a->s->chunk_size, n = last - first + 1;
+	uint64_t *slots = malloc(2 * n * sizeof(uint64_t)), *csum;
 	int rc = 0;
 
 	if (!slots)
 		return -ENOMEM;
+	csum = slots + n;
 	for (uint64_t i = 0; i < n && !rc; i++) {
 		rc = store_alloc_get(a->s, &slots[i]);
 		if (!rc)
 			enc_u64(&a->allocated, slots[i]);
 	}
-	/* one pwrite per run of consecutive slots */
+	/* one write per run of consecutive slots */
 	for (uint64_t i = 0; i < n && !rc;) {
 		uint64_t j = i + 1, off = i * cs, len;
 
 		while (j < n && slots[j] == slots[j - 1] + 1)
 			j++;
 		len = (j * cs < bytes ? j * cs : bytes) - off;
-		if (pwrite(a->s->datafd, data + off, len, (off_t)(slots[i] * cs)) != (ssize_t)len)
-			rc = -EIO;
+		rc = slot_pwrite(a->s, o->on.nid, first + i, data + off, len, slots[i] * cs,
+				 csum + i);
 		i = j;
 	}
 	for (uint64_t i = 0; i < n && !rc; i++) {
@@ -454,9 +494,7 @@ static int write_slots(struct actx *a, struct obj *o, uint64_t first, uint64_t l
 		    (rc = chunk_peek(a, k, kl, &old)))
 			break;
 		slot_free(a, old);
-		store_chunk_slot_build(val, cairn_xxh3_seed(data + i * cs, len,
-							     store_chunk_seed(o->on.nid, idx)),
-				       slots[i], (uint32_t)len);
+		store_chunk_slot_build(val, csum[i], slots[i], (uint32_t)len);
 		wb_put(a->s, k, kl, val, sizeof(val));
 		rc = slot_mark(a, slots[i], true);
 	}

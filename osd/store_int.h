@@ -151,6 +151,9 @@ int store_key_onode_parse(const uint8_t *k, size_t klen, size_t prefix_len, uint
 
 #define STORE_CHUNK_HDR 9u
 #define STORE_SLOT_VAL 21u
+/* O_DIRECT writes of slot data go out in pieces of at most this many bytes */
+#define STORE_DIRECT_BUF (4u << 20)
+#define STORE_DIRECT_ALIGN 4096u
 #define STORE_BGROUP_BYTES 128u /* one "B" key: 1024 slots */
 #define STORE_NO_SLOT UINT64_MAX
 /* Parses a slot chunk value: 1 and slot/len/csum; 0 if it is not a slot value; -EBADMSG. */
@@ -201,6 +204,8 @@ struct store {
 	bool sync;
 
 	int datafd;	       /* the slot file */
+	bool direct_io;	       /* store_direct_io */
+	int directfd;	       /* the slot file opened O_DIRECT (-1: not supported here) */
 	uint64_t direct_min;   /* writes this large go to slots (0: never) */
 	/* slot allocator: a bitmap, protected by alloc_lock (apply thread allocates, commit
 	 * thread releases) */
@@ -219,6 +224,7 @@ struct store {
 	bool pbits_stale;      /* a build of this group evicted groups: read the batch */
 	rocksdb_writebatch_wi_t *wb;
 	uint8_t *chunkbuf; /* STORE_CHUNK_HDR + chunk_size */
+	uint8_t *dbuf;	   /* STORE_DIRECT_BUF bytes, 4 KiB aligned: staging for O_DIRECT writes */
 
 	/* protected by lock */
 	pthread_mutex_t lock;

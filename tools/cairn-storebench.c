@@ -11,6 +11,7 @@
  *               store = 16 objects of 4 MiB; file = one 64 MiB file, pwrite + fdatasync
  *   randread4k  4 KiB reads at random offsets of the same data (qd threads; both targets
  *               are read warm: RocksDB's cache / the page cache)
+ *   read4m      whole 4 MiB objects of the same data (file: 4 MiB-aligned 4 MiB preads)
  * The store completes an op at on_commit (durable); the file target after fdatasync.
  * Each workload runs S seconds per target, as R rounds (default 5) alternating store and
  * file, so that load changes on a shared machine hit both alike.
@@ -103,7 +104,9 @@ struct fjob {
 static void *file_worker(void *arg)
 {
 	struct fjob *j = arg;
-	size_t bs = strcmp(j->workload, "write4m") == 0 ? OBJ_BYTES : 4096;
+	size_t bs = strcmp(j->workload, "write4m") == 0 || strcmp(j->workload, "read4m") == 0
+			    ? OBJ_BYTES
+			    : 4096;
 	uint8_t *buf = aligned_alloc(4096, bs);
 	uint64_t off = 0;
 
@@ -128,7 +131,7 @@ static void *file_worker(void *arg)
 			if (r == (ssize_t)bs && fdatasync(j->fd))
 				r = -1;
 		} else {
-			off = (rand_u64() % (DATA_BYTES / 4096)) * 4096;
+			off = (rand_u64() % (DATA_BYTES / bs)) * bs;
 			r = pread(j->fd, buf, bs, (off_t)off);
 		}
 		if (r != (ssize_t)bs) {
@@ -280,28 +283,33 @@ struct rjob {
 	uint64_t deadline;
 	struct stats *st;
 	int err;
+	bool big; /* read4m: whole objects */
 };
 
 static void *store_reader(void *arg)
 {
 	struct rjob *j = arg;
-	uint8_t buf[4096];
+	size_t bs = j->big ? OBJ_BYTES : 4096;
+	uint8_t *buf = malloc(bs);
 	char name[64];
 
-	while (now_mono_ns() < j->deadline) {
-		uint64_t blk = rand_u64() % (DATA_BYTES / 4096), t0 = now_mono_ns();
+	while (buf && now_mono_ns() < j->deadline) {
+		uint64_t blk = rand_u64() % (DATA_BYTES / bs), t0 = now_mono_ns();
 		ssize_t r;
 
 		snprintf(name, sizeof(name), "data.%llu",
-			 (unsigned long long)(blk / (OBJ_BYTES / 4096)));
-		r = store_read(j->s, "bench", name, strlen(name), (blk % (OBJ_BYTES / 4096)) * 4096,
-			       4096, buf);
-		if (r != 4096) {
+			 (unsigned long long)(blk / (OBJ_BYTES / bs)));
+		r = store_read(j->s, "bench", name, strlen(name), (blk % (OBJ_BYTES / bs)) * bs,
+			       bs, buf);
+		if (r != (ssize_t)bs) {
 			j->err = r < 0 ? (int)r : -EIO;
 			break;
 		}
-		stats_add(j->st, 4096, now_mono_ns() - t0);
+		stats_add(j->st, bs, now_mono_ns() - t0);
 	}
+	if (!buf)
+		j->err = -ENOMEM;
+	free(buf);
 	return NULL;
 }
 
@@ -340,12 +348,12 @@ static int run_store(struct store *s, const char *w, struct stats *st, const uin
 	if (rc)
 		return rc;
 	t0 = now_mono_ns();
-	if (strcmp(w, "randread4k") == 0) {
+	if (strcmp(w, "randread4k") == 0 || strcmp(w, "read4m") == 0) {
 		pthread_t thr[64];
 		struct rjob jobs[64];
 
 		for (int i = 0; i < qd; i++) {
-			jobs[i] = (struct rjob){ .s = s, .st = st,
+			jobs[i] = (struct rjob){ .s = s, .st = st, .big = strcmp(w, "read4m") == 0,
 						 .deadline = t0 + (uint64_t)(secs * 1e9) };
 			pthread_create(&thr[i], NULL, store_reader, &jobs[i]);
 		}
@@ -427,7 +435,8 @@ int main(int argc, char **argv)
 	wl = strdup(workloads);
 	rc = 0;
 	for (char *w = strtok_r(wl, ",", &save); w && !rc; w = strtok_r(NULL, ",", &save)) {
-		if (strcmp(w, "write4m") && strcmp(w, "randwrite4k") && strcmp(w, "randread4k"))
+		if (strcmp(w, "write4m") && strcmp(w, "randwrite4k") && strcmp(w, "randread4k") &&
+		    strcmp(w, "read4m"))
 			usage();
 		/* store and file alternate in short rounds, so that a change in the load of
 		 * this (shared) machine hits both targets alike */

@@ -28,3 +28,4 @@ cairn_cli pg dump -f json | jq -e '[.pg_stats[] | select((.acting | length) != 3
 rec_verify kill
 echo "recovered objects: log-based $(rec_done_objects log), backfill $(rec_done_objects backfill)"
 [ "$(rec_done_objects log)" -gt 0 ]
+rec_check_acting_copies

@@ -67,3 +67,4 @@ nf=0
 echo "thrash: $n write runs verified, $nf runs had failed writes (not verified);" \
      "recovered objects: log-based $(rec_done_objects log), backfill $(rec_done_objects backfill)"
 [ "$n" -gt 0 ]
+rec_check_acting_copies

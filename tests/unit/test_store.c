@@ -1013,6 +1013,52 @@ static void test_group_failure(void **state)
 /* One transaction touching more slot-bitmap groups than the apply cache holds (5 groups of
  * 1024 slots), then overwrites, removal and reuse: fsck (which checks every slot chunk
  * against the bitmap) stays clean, also after reopen. */
+/* multi-chunk reads: runs of consecutive slots read in one pread, each chunk verified */
+static void test_run_reads(void **state)
+{
+	struct fx *f = *state;
+	const size_t n = 1u << 20;
+	uint8_t *data = malloc(n), *buf = malloc(n + 8192), *exp = calloc(1, n);
+
+	for (size_t i = 0; i < n; i++)
+		data[i] = (uint8_t)(i * 7 + (i >> 12));
+	mkcoll(f, "q");
+	put(f, "q", "a", 0, data, n);
+	assert_int_equal(store_read(f->s, "q", O("a"), 0, n, buf), (ssize_t)n);
+	assert_memory_equal(buf, data, n);
+	/* unaligned start and end, and past EOF */
+	assert_int_equal(store_read(f->s, "q", O("a"), 1000, n, buf), (ssize_t)(n - 1000));
+	assert_memory_equal(buf, data + 1000, n - 1000);
+	assert_int_equal(store_read(f->s, "q", O("a"), 5000, 300000, buf), 300000);
+	assert_memory_equal(buf, data + 5000, 300000);
+	/* holes between two slot extents, a short tail, an inline chunk inside a run */
+	put(f, "q", "h", 0, data, 256u << 10);
+	put(f, "q", "h", 512u << 10, data + (512u << 10), (256u << 10) + 100);
+	put(f, "q", "h", 100u << 10, "z", 1);
+	memcpy(exp, data, 256u << 10);
+	memcpy(exp + (512u << 10), data + (512u << 10), (256u << 10) + 100);
+	exp[100u << 10] = 'z';
+	memset(buf, 0xee, n);
+	assert_int_equal(store_read(f->s, "q", O("h"), 0, n, buf), (ssize_t)((768u << 10) + 100));
+	assert_memory_equal(buf, exp, (768u << 10) + 100);
+	assert_int_equal(store_read(f->s, "q", O("h"), 3, 700000, buf), 700000);
+	assert_memory_equal(buf, exp + 3, 700000);
+	/* a flipped byte in the middle of a run fails the read; the rest still reads */
+	assert_int_equal(store_debug_corrupt(f->s, "q", O("a"), 500000), 0);
+	memset(buf, 0, n);
+	assert_int_equal(store_read(f->s, "q", O("a"), 0, n, buf), -EIO);
+	for (size_t i = 400000; i < 600000; i++)
+		assert_true(buf[i] == data[i] || buf[i] == 0); /* never the damaged bytes */
+	assert_int_equal(store_read(f->s, "q", O("a"), 0, 480000, buf), 480000);
+	assert_memory_equal(buf, data, 480000);
+	assert_int_equal(store_read(f->s, "q", O("a"), 520000, n - 520000, buf),
+			 (ssize_t)(n - 520000));
+	assert_memory_equal(buf, data + 520000, n - 520000);
+	free(data);
+	free(buf);
+	free(exp);
+}
+
 static void test_big_slots(void **state)
 {
 	struct fx *f = *state;
@@ -1084,6 +1130,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bitrot, setup_inline, teardown),
 		cmocka_unit_test_setup_teardown(test_persist_statfs, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_big_slots, setup_direct, teardown),
+		cmocka_unit_test_setup_teardown(test_run_reads, setup_direct, teardown),
+		cmocka_unit_test_setup_teardown(test_run_reads, setup_4k, teardown),
 		cmocka_unit_test_setup_teardown(test_group_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_failure, setup_direct, teardown),
 	};
