@@ -6,8 +6,12 @@
  * it arrived. Not persisted: after a mon restart PGs show "unknown" until the OSDs report
  * again (they report periodically). A PG whose last report is older than
  * mon_pg_stale_timeout, or whose reporting primary is down in the current map, shows
- * "stale" on top of its last state. Recovery progress (objects/bytes left, rate, ETA) is
- * the sum of the PGs' recovery counters; the rate comes from a short history of samples.
+ * "stale" on top of its last state. Recovery progress: objects/bytes left are the sum of
+ * the PGs' latest counters; the rate comes from what was *done*: each report adds the growth
+ * of a PG's recovery_objects/bytes_done (its primary's counters since that PG's recovery
+ * started; a reset or a new primary counts from 0) to two cluster-wide monotonic counters,
+ * sampled at most every RATE_SAMPLE_NS. rate = growth of those counters since the last
+ * sample before recovery progress began (within RATE_WINDOW_NS); ETA = objects left / rate.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -36,10 +40,12 @@ struct osd_stat_entry {
 	uint64_t stamp_ns;
 };
 
-#define RATE_SAMPLES 32
+#define RATE_SAMPLES 64
+#define RATE_SAMPLE_NS 500000000ull   /* at most one sample per half second */
+#define RATE_WINDOW_NS 30000000000ull /* the rate looks back at most this far */
 struct rate_sample {
 	uint64_t t_ns;
-	uint64_t objects_left, bytes_left;
+	uint64_t objects_done, bytes_done; /* the monotonic counters then */
 };
 
 struct pgmap {
@@ -47,8 +53,9 @@ struct pgmap {
 	uint32_t npools;
 	struct osd_stat_entry *osds;
 	int32_t nosds;
-	struct rate_sample samples[RATE_SAMPLES];
+	struct rate_sample samples[RATE_SAMPLES]; /* ring, oldest at sample_head once full */
 	unsigned nsamples, sample_head;
+	uint64_t objects_done, bytes_done;        /* recovered since the mon started */
 };
 
 struct pgmap *pgmap_create(void)
@@ -114,6 +121,37 @@ void pgmap_on_map(struct pgmap *pm, const struct osdmap *m)
 	}
 }
 
+/* Adds what a PG's new report says was recovered since its previous one. */
+static void done_add(struct pgmap *pm, const struct pg_entry *e, int32_t reporter,
+		     const struct mon_pg_stat *ps)
+{
+	uint64_t o = ps->recovery_objects_done, b = ps->recovery_bytes_done;
+
+	if (e->stamp_ns && e->reporter == reporter && o >= e->st.recovery_objects_done &&
+	    b >= e->st.recovery_bytes_done) {
+		o -= e->st.recovery_objects_done;
+		b -= e->st.recovery_bytes_done;
+	}
+	pm->objects_done += o;
+	pm->bytes_done += b;
+}
+
+static void rate_sample_add(struct pgmap *pm, uint64_t now)
+{
+	unsigned last = (pm->sample_head + RATE_SAMPLES - 1) % RATE_SAMPLES;
+	struct rate_sample *s;
+
+	if (pm->nsamples && now - pm->samples[last].t_ns < RATE_SAMPLE_NS)
+		return;
+	s = &pm->samples[pm->sample_head];
+	s->t_ns = now;
+	s->objects_done = pm->objects_done;
+	s->bytes_done = pm->bytes_done;
+	pm->sample_head = (pm->sample_head + 1) % RATE_SAMPLES;
+	if (pm->nsamples < RATE_SAMPLES)
+		pm->nsamples++;
+}
+
 void pgmap_apply_report(struct pgmap *pm, const struct osdmap *m, const struct mon_pg_stats *s)
 {
 	uint64_t now = now_mono_ns();
@@ -140,10 +178,12 @@ void pgmap_apply_report(struct pgmap *pm, const struct osdmap *m, const struct m
 
 		if (!pp || ps->pg.ps >= pp->pg_num)
 			continue;
+		done_add(pm, &pp->e[ps->pg.ps], s->osd, ps);
 		pp->e[ps->pg.ps].st = *ps;
 		pp->e[ps->pg.ps].stamp_ns = now;
 		pp->e[ps->pg.ps].reporter = s->osd;
 	}
+	rate_sample_add(pm, now);
 }
 
 const struct mon_osd_stat *pgmap_osd_stat(struct pgmap *pm, int32_t osd)
@@ -249,34 +289,30 @@ static void sum_totals(struct pgmap *pm, const struct osdmap *m, double stale_s,
 	}
 }
 
-/* Adds a rate sample and returns the rates (per second) over the last minute. */
-static void recovery_rate(struct pgmap *pm, const struct totals *t, double *obj_s, double *bytes_s)
+/* Recovery rate (per second): the growth of the done counters from the last sample before
+ * they started to grow (within RATE_WINDOW_NS) to now. 0 when nothing was recovered lately. */
+static void recovery_rate(struct pgmap *pm, double *obj_s, double *bytes_s)
 {
 	uint64_t now = now_mono_ns();
 	const struct rate_sample *old = NULL;
-	unsigned last = (pm->sample_head + RATE_SAMPLES - 1) % RATE_SAMPLES;
+	unsigned first = (pm->sample_head + RATE_SAMPLES - pm->nsamples) % RATE_SAMPLES;
 
-	if (!pm->nsamples || now - pm->samples[last].t_ns >= 1000000000ULL) {
-		struct rate_sample *s = &pm->samples[pm->sample_head];
-		s->t_ns = now;
-		s->objects_left = t->rec_obj_left;
-		s->bytes_left = t->rec_bytes_left;
-		pm->sample_head = (pm->sample_head + 1) % RATE_SAMPLES;
-		if (pm->nsamples < RATE_SAMPLES)
-			pm->nsamples++;
-	}
 	*obj_s = *bytes_s = 0;
 	for (unsigned i = 0; i < pm->nsamples; i++) {
-		const struct rate_sample *s = &pm->samples[i];
-		if (now - s->t_ns <= 60000000000ULL && (!old || s->t_ns < old->t_ns))
+		const struct rate_sample *s = &pm->samples[(first + i) % RATE_SAMPLES];
+
+		if (now - s->t_ns > RATE_WINDOW_NS)
+			continue;
+		/* oldest in the window, moved forward while nothing was recovered */
+		if (!old || (s->objects_done == old->objects_done &&
+			     s->bytes_done == old->bytes_done))
 			old = s;
 	}
-	if (old && now > old->t_ns + 500000000ULL) {
+	if (old && now > old->t_ns + RATE_SAMPLE_NS / 2) {
 		double dt = (double)(now - old->t_ns) / 1e9;
-		if (old->objects_left > t->rec_obj_left)
-			*obj_s = (double)(old->objects_left - t->rec_obj_left) / dt;
-		if (old->bytes_left > t->rec_bytes_left)
-			*bytes_s = (double)(old->bytes_left - t->rec_bytes_left) / dt;
+
+		*obj_s = (double)(pm->objects_done - old->objects_done) / dt;
+		*bytes_s = (double)(pm->bytes_done - old->bytes_done) / dt;
 	}
 }
 
@@ -287,7 +323,7 @@ json_t *pgmap_pg_stat_json(struct pgmap *pm, const struct osdmap *m, double stal
 	double os, bs, eta = -1;
 
 	sum_totals(pm, m, stale_s, -1, &t, by);
-	recovery_rate(pm, &t, &os, &bs);
+	recovery_rate(pm, &os, &bs);
 	if (t.rec_obj_left && os > 0)
 		eta = (double)t.rec_obj_left / os;
 	else if (t.rec_bytes_left && bs > 0)

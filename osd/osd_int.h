@@ -188,6 +188,9 @@ void pg_do_repop_reply(struct pg *pg, struct osd_item *it);
 void pg_do_local_commit(struct pg *pg, struct osd_item *it);
 /* A lossless session to osd was reset (it restarted): re-send what it has not acked. */
 void pg_peer_reset(struct pg *pg, int32_t osd);
+/* Peering activated the acting set: re-sends the in-flight writes each member has not acked
+ * (a member already holding one acks it; a new member has it in its log and missing set). */
+void pg_resend_inflight(struct pg *pg);
 /* Publishes the stats snapshot (takes shard->stat_lock). */
 void pg_publish(struct pg *pg);
 

@@ -23,7 +23,8 @@
  *      every other acting OSD in parallel; the reply waits until the local commit and every
  *      replica's MSG_OSD_REPOPREPLY are in (repop_check), completing repops in version order.
  * On a new interval (acting set change) in-flight repops are re-sent to acting OSDs that have
- * not acked (replicas drop versions they already have) and no longer wait for OSDs that left.
+ * not acked (replicas drop versions they already have) and no longer wait for OSDs that left;
+ * an OSD new to the acting set gets them only after peering activated it (pg_resend_inflight).
  *
  * Replica path (pg_do_repop): repops arrive in order on one lossless connection and are
  * applied in that order on the PG's thread; a version <= last_update is a resend and is only
@@ -341,8 +342,8 @@ static void repop_resend_after(struct pg *pg, int32_t osd, struct osd_eversion a
 
 void pg_peer_reset(struct pg *pg, int32_t osd)
 {
-	if (pg->primary != pg->osd->id || !in_set(pg->acting, pg->nacting, osd))
-		return;
+	if (pg->primary != pg->osd->id || !in_set(pg->acting, pg->nacting, osd) || pg->peering)
+		return; /* while peering: pg_resend_inflight once it activates */
 	for (int i = 0; i < CAIRN_MAX_REPLICAS; i++)
 		if (pg->gap_osd[i] == osd + 1)
 			pg->gap_osd[i] = 0;
@@ -631,6 +632,13 @@ e_free:
 		repop_free(rp);
 	}
 	return r;
+}
+
+void pg_resend_inflight(struct pg *pg)
+{
+	for (int i = 0; i < pg->nacting; i++)
+		if (pg->acting[i] != pg->osd->id && pg->acting[i] != OSDMAP_NONE)
+			repop_resend_after(pg, pg->acting[i], (struct osd_eversion){ 0, 0 }, false);
 }
 
 void pg_do_client_op(struct pg *pg, struct osd_item *it)
@@ -1012,9 +1020,12 @@ void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_in
 	bool was_primary = is_primary(pg);
 	bool changed = nacting != pg->nacting || primary != pg->primary ||
 		       memcmp(acting, pg->acting, sizeof(int32_t) * (size_t)nacting);
+	int32_t old_acting[CAIRN_MAX_REPLICAS];
+	int old_nacting = pg->nacting;
 	struct osd_item *l, *n;
 
 	(void)n;
+	memcpy(old_acting, pg->acting, sizeof(old_acting));
 	memset(pg->up, 0, sizeof(pg->up));
 	memset(pg->acting, 0, sizeof(pg->acting));
 	memcpy(pg->up, up, sizeof(int32_t) * (size_t)nup);
@@ -1061,10 +1072,14 @@ void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_in
 		pg->inflight_head = pg->inflight_tail = NULL;
 		pg->ninflight = 0;
 	} else if (is_primary(pg) && changed) {
+		/* a member new to the acting set may not hold the PG yet (it would refuse the
+		 * repop and fail the write): while peering, it gets the in-flight writes after
+		 * its activation (pg_resend_inflight); the others get them now */
 		for (struct repop *rp = pg->inflight_head; rp; rp = rp->next)
 			for (int i = 0; i < nacting; i++)
 				if (acting[i] != pg->osd->id && acting[i] != OSDMAP_NONE &&
-				    !in_set(rp->acked, rp->nacked, acting[i]))
+				    !in_set(rp->acked, rp->nacked, acting[i]) &&
+				    (!pg->peering || in_set(old_acting, old_nacting, acting[i])))
 					repop_send(pg, rp, acting[i], map, false);
 	}
 	pg_publish(pg);

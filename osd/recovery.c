@@ -1193,15 +1193,19 @@ static void activate(struct pg *pg, struct pg_rec *r)
 			if (pg->acting[i] != pg->osd->id && pg->acting[i] != OSDMAP_NONE)
 				send_to(pg, pg->acting[i], MSG_REC_ACTIVATE, &la, NULL, 0);
 	}
+	/* writes in flight since the last interval: after the activations, on the same
+	 * connections (a new member holds the PG now, and their entries in its log) */
+	pg_resend_inflight(pg);
 	t = store_txn_new();
 	if (t && !txn_state(t, r))
 		queue_txn(pg, t);
 	else
 		store_txn_free(t);
+	/* the done counters count this interval's recovery (the mon sums their growth) */
+	r->obj_done = r->bytes_done = 0;
 	if (r->nobj || r->nbft) {
 		r->recovering = true;
 		r->started_ns = now_mono_ns();
-		r->obj_done = r->bytes_done = 0;
 		CLOG_INFO("osd", "pg %s: active, recovering: %" PRIu64 " objects from the log, %d "
 			  "backfill targets", pg->coll, r->nobj, r->nbft);
 	}
