@@ -39,6 +39,8 @@
 #define MSG_REC_QUERY 213       /* primary -> any up OSD: your info, log, missing (osd/rec_msgs.h) */
 #define MSG_REC_NOTIFY 214      /* -> primary: info, log, missing set, last-active, backfill pos */
 #define MSG_REC_ACTIVATE 215    /* primary -> acting: authoritative log, your missing / backfill */
+#define MSG_REC_REMOVE 216      /* primary of a clean PG -> stray: delete your copy */
+#define MSG_REC_REMOVE_REPLY 217 /* stray -> primary: removed (0, -ENOENT) or kept (-EBUSY...) */
 #define MSG_REC_PUSH 240        /* whole object (data, xattrs, omap, or its absence) -> target */
 #define MSG_REC_PUSH_REPLY 241  /* target -> primary: committed */
 #define MSG_REC_PULL 242        /* primary -> source: push me this object */

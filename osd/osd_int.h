@@ -177,6 +177,9 @@ struct pg *pg_lookup(struct osd_shard *sh, struct pg_id id);
  * collection and meta object to *batch (allocated on demand). */
 struct pg *pg_create(struct osd_shard *sh, struct pg_id id, uint32_t epoch,
 		     struct store_txn **batch);
+/* Takes the PG out of its shard's lookup table and list (then pg_destroy it). Shard thread,
+ * never while walking the shard's PG list. */
+void pg_unlink(struct pg *pg);
 void pg_destroy(struct pg *pg);
 /* The shard processed a new map: recompute mapping, interval, state; release waiters. */
 void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_info *pool,

@@ -247,6 +247,26 @@ e_free:
 	return NULL;
 }
 
+void pg_unlink(struct pg *pg)
+{
+	struct osd_shard *sh = pg->shard;
+	struct pg **pp;
+
+	pthread_mutex_lock(&sh->stat_lock);
+	for (pp = &sh->pg_buckets[(pg->id.pool * 31 + pg->id.ps) % OSD_PG_BUCKETS]; *pp;
+	     pp = &(*pp)->hnext)
+		if (*pp == pg) {
+			*pp = pg->hnext;
+			break;
+		}
+	for (pp = &sh->pg_list; *pp; pp = &(*pp)->next)
+		if (*pp == pg) {
+			*pp = pg->next;
+			break;
+		}
+	pthread_mutex_unlock(&sh->stat_lock);
+}
+
 void pg_destroy(struct pg *pg)
 {
 	struct repop *rp, *n;

@@ -53,6 +53,7 @@
 #define REC_STRAY_GRACE_NS 3000000000ull
 #define REC_DOWN_RETRY_NS 2000000000ull
 #define REC_OP_RETRY_NS 10000000000ull
+#define REC_STRAY_RESEND_NS 5000000000ull
 #define REC_STATE_KEY "s"
 
 enum rec_phase { REC_IDLE = 0, REC_PEERING, REC_SCAN, REC_ACTIVE, REC_DOWN };
@@ -91,6 +92,7 @@ struct pg_rec {
 	struct store_cursor bf;       /* ... current below this */
 	struct rec_strset missing;    /* objects this OSD lacks */
 	uint64_t act_token;           /* replica: the peering round that activated us */
+	uint32_t query_epoch;         /* newest epoch of a peering query this copy answered */
 	char rec_oid[64];
 
 	/* primary */
@@ -117,6 +119,11 @@ struct pg_rec {
 	/* throttle */
 	uint32_t max_active, batch;
 	uint64_t rate, win_start_ns, win_bytes;
+	/* copies on OSDs outside up and acting (answered this round's query): removed once the
+	 * PG is clean (strays_kick) */
+	int32_t strays[REC_MAX_PEERS];
+	int nstrays;
+	uint64_t stray_ns;
 	/* progress */
 	uint64_t obj_done, bytes_done, log_objs, bf_objs, bf_left_est;
 	bool recovering, kicking;
@@ -740,6 +747,8 @@ static void primary_reset(struct pg *pg, struct pg_rec *r)
 	r->bf_wait = 0;
 	r->scan_from = -1;
 	r->recovering = false;
+	r->nstrays = 0;
+	r->stray_ns = 0;
 	if (r->list_wait_head) {
 		if (wt)
 			wt->q.next = &r->list_wait_head->q;
@@ -1209,6 +1218,13 @@ static void activate(struct pg *pg, struct pg_rec *r)
 		CLOG_INFO("osd", "pg %s: active, recovering: %" PRIu64 " objects from the log, %d "
 			  "backfill targets", pg->coll, r->nobj, r->nbft);
 	}
+	r->nstrays = 0;
+	r->stray_ns = 0;
+	for (int i = 0; i < r->npeers; i++)
+		if (r->peers[i].answered && (r->peers[i].n.flags & REC_F_HAS_PG) &&
+		    !in_set(pg->acting, pg->nacting, r->peers[i].osd) &&
+		    !in_set(pg->up, pg->nup, r->peers[i].osd))
+			r->strays[r->nstrays++] = r->peers[i].osd;
 	r->phase = REC_ACTIVE;
 	pg->peering = false;
 	free(r->peers);
@@ -1288,6 +1304,8 @@ static void handle_query(struct osd_shard *sh, struct pg *pg, struct osd_item *i
 	n.from = sh->osd->id;
 	n.token = q->token;
 	if (pg && r) {
+		if (q->epoch > r->query_epoch)
+			r->query_epoch = q->epoch; /* a removal from an older round must not win */
 		n.flags |= REC_F_HAS_PG;
 		n.info = pg->info;
 		n.la_epoch = r->la_epoch;
@@ -1827,6 +1845,106 @@ static void finish_recovery(struct pg *pg, struct pg_rec *r)
 	r->log_objs = r->bf_objs = 0;
 }
 
+/* Once the PG is active+clean with every acting copy complete, the copies outside it are
+ * no longer needed: ask each stray to delete its copy (again every REC_STRAY_RESEND_NS
+ * until it says removed or absent). Never before clean: a stray may be the only complete
+ * copy of objects still being recovered. */
+static void strays_kick(struct pg *pg, struct pg_rec *r)
+{
+	uint64_t now = now_mono_ns();
+	struct rec_msg m;
+
+	if (!r->nstrays || r->phase != REC_ACTIVE || !is_primary(pg) || r->nobj || r->nbft ||
+	    !(pg->state & PG_STATE_CLEAN) || pg->nacting < pg->pool_size ||
+	    (r->stray_ns && now - r->stray_ns < REC_STRAY_RESEND_NS))
+		return;
+	r->stray_ns = now;
+	for (int i = 0; i < r->nstrays; i++) {
+		memset(&m, 0, sizeof(m));
+		m.token = r->token;
+		send_to(pg, r->strays[i], MSG_REC_REMOVE, &m, NULL, 0);
+	}
+}
+
+static void handle_remove_reply(struct pg *pg, struct pg_rec *r, const struct rec_msg *m)
+{
+	if (m->token != r->token || (m->result && m->result != -ENOENT))
+		return; /* kept for now (e.g. its map is older): asked again later */
+	for (int i = 0; i < r->nstrays; i++)
+		if (r->strays[i] == m->from) {
+			r->strays[i] = r->strays[--r->nstrays];
+			CLOG_INFO("osd", "pg %s: stray copy on osd.%d removed", pg->coll, m->from);
+			break;
+		}
+}
+
+/* Stray side: deletes this OSD's copy of the PG (objects, collection, log, recovery record)
+ * in one transaction, then the PG itself. Refused (-EBUSY / -EAGAIN) while this OSD's map
+ * is older than the sender's, maps the PG here, or a newer peering round consulted it. */
+static int remove_stray(struct osd_shard *sh, struct pg *pg, const struct rec_msg *m)
+{
+	struct pg_rec *r = rec_get(pg);
+	int32_t up[CAIRN_MAX_REPLICAS], acting[CAIRN_MAX_REPLICAS];
+	int nup = 0, nacting = 0;
+	struct rec_strset objs = { 0 };
+	struct store_cursor *c;
+	struct store_txn *t;
+	int e;
+
+	if (!r || !sh->map)
+		return -ENOMEM;
+	if (sh->map->epoch < m->epoch)
+		return -EAGAIN;
+	if (osdmap_pg_to_up_acting(sh->map, pg->id, up, &nup, NULL, acting, &nacting, NULL) ||
+	    in_set(up, nup, sh->osd->id) || in_set(acting, nacting, sh->osd->id) ||
+	    r->query_epoch > m->epoch)
+		return -EBUSY;
+	c = malloc(sizeof(*c));
+	t = store_txn_new();
+	if (!c || !t) {
+		e = -ENOMEM;
+		goto out;
+	}
+	store_cursor_begin(c);
+	e = store_list(sh->osd->store, pg->coll, c, NULL, 0, scan_cb, &objs, NULL);
+	if (e == -ENOENT)
+		e = 0;
+	if (e < 0)
+		goto out;
+	e = 0;
+	for (uint32_t i = 0; !e && i < objs.n; i++)
+		e = store_txn_remove(t, pg->coll, objs.v[i], strlen(objs.v[i]));
+	if (!e && store_coll_exists(sh->osd->store, pg->coll) == 1)
+		e = store_txn_coll_remove(t, pg->coll);
+	if (!e)
+		e = store_txn_touch(t, PG_META_COLL, pg->meta_oid, strlen(pg->meta_oid));
+	if (!e)
+		e = store_txn_remove(t, PG_META_COLL, pg->meta_oid, strlen(pg->meta_oid));
+	if (!e)
+		e = store_txn_touch(t, PG_META_COLL, r->rec_oid, strlen(r->rec_oid));
+	if (!e)
+		e = store_txn_remove(t, PG_META_COLL, r->rec_oid, strlen(r->rec_oid));
+	if (!e) {
+		/* synchronous: a message for this PG arriving next must find nothing */
+		e = store_apply_txn(sh->osd->store, t);
+		t = NULL;
+	}
+	if (e)
+		goto out;
+	CLOG_INFO("osd", "pg %s: stray copy removed (%u objects), asked by osd.%d at epoch %u",
+		  pg->coll, objs.n, m->from, m->epoch);
+	pg_unlink(pg);
+	pg_destroy(pg);
+out:
+	if (e)
+		CLOG_WARN("osd", "pg %s: cannot remove the stray copy: %s", pg->coll,
+			  cairn_strerror(e));
+	store_txn_free(t);
+	free(c);
+	strset_clear(&objs);
+	return e;
+}
+
 static void rec_kick(struct pg *pg, struct pg_rec *r)
 {
 	uint64_t before = r->nobj + (uint64_t)r->nbft;
@@ -1854,6 +1972,7 @@ static void rec_kick(struct pg *pg, struct pg_rec *r)
 	r->kicking = false;
 	if (before || r->nobj || r->nbft)
 		set_state(pg, r);
+	strays_kick(pg, r);
 }
 
 static void handle_push_reply(struct pg *pg, struct pg_rec *r, struct rec_msg *m)
@@ -2106,6 +2225,23 @@ void rec_shard_item(struct osd_shard *sh, struct osd_item *it)
 	case MSG_REC_BACKFILL:
 		if (pg)
 			handle_backfill(pg, it, &m);
+		break;
+	case MSG_REC_REMOVE: {
+		struct rec_msg rep;
+
+		memset(&rep, 0, sizeof(rep));
+		rep.pgid = m.pgid;
+		rep.from = sh->osd->id;
+		rep.epoch = sh->map ? sh->map->epoch : 0;
+		rep.token = m.token;
+		rep.result = pg ? remove_stray(sh, pg, &m) : -ENOENT;
+		pg = NULL; /* may be gone */
+		send_on(it->conn, MSG_REC_REMOVE_REPLY, &rep, NULL, 0, MSG_PRIO_HIGH);
+		break;
+	}
+	case MSG_REC_REMOVE_REPLY:
+		if (pg && pg->rec && is_primary(pg))
+			handle_remove_reply(pg, pg->rec, &m);
 		break;
 	case MSG_REC_PUSH_REPLY:
 		if (pg && pg->rec && is_primary(pg)) {

@@ -4,6 +4,7 @@
 # primary: pulled in full from the old copies; new replica: copied in hash order with a moving
 # boundary) while a reader verifies every object throughout; about a quarter of the data moves.
 # Prints moved/expected, where expected = sum over PGs of (new members x objects of the PG).
+# Then the stray copies (on OSDs no longer acting) are gone, and the acting copies agree.
 # timeout: 150
 set -euo pipefail
 . "$CAIRN_ROOT/tests/lib/cluster.sh"
@@ -38,3 +39,8 @@ echo "moved/expected ratio: $(echo "scale=3; $moved / $expected" | bc)"
 [ "$expected" -gt 0 ] && [ "$moved" -ge "$expected" ] && [ "$moved" -le $(( expected * 3 / 2 + 8 )) ]
 [ "$(rec_done_objects backfill)" -gt 0 ]
 rec_verify base
+# the copies left on the OSDs that left a PG are deleted once it is clean
+rec_wait_no_strays 30
+dump=$(cairn_cli pg dump -f json)
+rec_check_acting_copies
+rec_check_no_strays "$dump"

@@ -6,7 +6,8 @@
 # active+clean; the data moved is compared with what the mapping change implies: expected =
 # sum over PGs of (new acting members x the PG's objects before the change; and after it,
 # counting the objects written meanwhile), moved = objects of the primaries' "recovery done"
-# lines during that change. At the end every acting OSD of every PG holds the same objects.
+# lines during that change. At the end every acting OSD of every PG holds the same objects
+# and no OSD keeps a copy of a PG it is not acting for (strays are removed once clean).
 # timeout: 180
 set -euo pipefail
 . "$CAIRN_ROOT/tests/lib/cluster.sh"
@@ -67,4 +68,7 @@ rec_verify base
 rec_verify load-reweight
 rec_verify load-crush
 rec_verify load-size
+rec_wait_no_strays 30
+dump=$(cairn_cli pg dump -f json)
 rec_check_acting_copies
+rec_check_no_strays "$dump"
