@@ -27,6 +27,11 @@ struct pg_entry {
 	struct mon_pg_stat st;
 	uint64_t stamp_ns; /* monotonic; 0 = never reported */
 	int32_t reporter;
+	/* the done counters last added to the cluster's (done_add) and whose they were */
+	bool done_set;
+	int32_t done_osd;
+	uint32_t done_epoch;
+	uint64_t done_obj, done_bytes;
 };
 
 struct pool_pgs {
@@ -121,19 +126,28 @@ void pgmap_on_map(struct pgmap *pm, const struct osdmap *m)
 	}
 }
 
-/* Adds what a PG's new report says was recovered since its previous one. */
-static void done_add(struct pgmap *pm, const struct pg_entry *e, int32_t reporter,
+/* Adds what a PG's new report says was recovered since the previous one counted. A report
+ * from an older epoch than the last counted (a former primary that has not seen the new map
+ * yet) adds nothing, so two reporters interleaving do not count the same work twice. */
+static void done_add(struct pgmap *pm, struct pg_entry *e, int32_t reporter,
 		     const struct mon_pg_stat *ps)
 {
 	uint64_t o = ps->recovery_objects_done, b = ps->recovery_bytes_done;
 
-	if (e->stamp_ns && e->reporter == reporter && o >= e->st.recovery_objects_done &&
-	    b >= e->st.recovery_bytes_done) {
-		o -= e->st.recovery_objects_done;
-		b -= e->st.recovery_bytes_done;
+	if (e->done_set && ps->reported_epoch < e->done_epoch)
+		return;
+	if (e->done_set && e->done_osd == reporter && o >= e->done_obj && b >= e->done_bytes) {
+		pm->objects_done += o - e->done_obj;
+		pm->bytes_done += b - e->done_bytes;
+	} else {
+		pm->objects_done += o; /* a new primary, or its counters were reset */
+		pm->bytes_done += b;
 	}
-	pm->objects_done += o;
-	pm->bytes_done += b;
+	e->done_set = true;
+	e->done_osd = reporter;
+	e->done_epoch = ps->reported_epoch;
+	e->done_obj = o;
+	e->done_bytes = b;
 }
 
 static void rate_sample_add(struct pgmap *pm, uint64_t now)
