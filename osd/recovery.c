@@ -27,6 +27,11 @@
  *   kept and persists the boundary. Writes to objects above a target's boundary reach it as
  *   log entries only (rec_repop_skip_data). A restart of either side resumes at the target's
  *   persisted boundary (reported in its notify).
+ * In-flight writes of the previous interval reach a member new to the acting set only after
+ *   its activation (activate -> pg_resend_inflight): it acks them from the adopted log.
+ * Strays (primary; strays_kick): OSDs outside up and acting that answered the query with a
+ *   copy get MSG_REC_REMOVE once the PG is active+clean; the stray deletes its copy
+ *   (remove_stray) unless its map is older, maps the PG to it, or a newer round queried it.
  * Per-OSD persistent state: meta object "pgrec.<pgid>": "s" = last-active record and
  * backfill position, "m.<oid>" = objects this OSD misses.
  * Everything runs on the PG's shard thread; messages arrive as OQ_RECOVERY items.
