@@ -364,6 +364,14 @@ static void shard_handle_map(struct osd_shard *sh, struct osdmap *map)
 				mine |= up[i] == o->id;
 			for (int i = 0; i < nacting; i++)
 				mine |= acting[i] == o->id;
+			if (!mine && !sh->map) {
+				/* first map after boot: a copy kept from an earlier interval is
+				 * loaded too, so that its primary learns of it (recovery.c strays) */
+				char coll[PG_ID_STR_MAX];
+
+				pg_id_str(&id, coll, sizeof(coll));
+				mine = store_coll_exists(o->store, coll) == 1;
+			}
 			if (mine && !pg_create(sh, id, map->epoch, &batch))
 				CLOG_ERR("osd", "cannot create pg %" PRId64 ".%x", id.pool, id.ps);
 		}

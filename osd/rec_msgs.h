@@ -25,6 +25,7 @@
 #define REC_F_EXISTS     0x08 /* push: the object exists (else: remove it) */
 #define REC_F_LA_ONLY    0x10 /* activate: only the last-active record changes */
 #define REC_F_BF_DONE    0x20 /* backfill progress: the target is complete */
+#define REC_F_STRAY      0x40 /* notify, unasked: the sender holds a copy outside up and acting */
 
 struct rec_kv {
 	uint8_t *key;

@@ -98,6 +98,7 @@ struct pg_rec {
 	struct rec_strset missing;    /* objects this OSD lacks */
 	uint64_t act_token;           /* replica: the peering round that activated us */
 	uint32_t query_epoch;         /* newest epoch of a peering query this copy answered */
+	uint64_t stray_note_ns;       /* stray: when its primary was last told of this copy */
 	char rec_oid[64];
 
 	/* primary */
@@ -932,6 +933,7 @@ static void go_down(struct pg *pg, struct pg_rec *r, const char *why)
 }
 
 static void rec_kick(struct pg *pg, struct pg_rec *r);
+static void strays_kick(struct pg *pg, struct pg_rec *r);
 static void activate(struct pg *pg, struct pg_rec *r);
 static int scan_cb(void *arg, const void *oid, size_t oidlen, uint64_t hash);
 
@@ -1250,6 +1252,15 @@ static void handle_notify(struct pg *pg, struct rec_msg *m)
 	struct pg_rec *r = rec_get(pg);
 	bool all = true;
 
+	if (r && is_primary(pg) && (m->flags & REC_F_STRAY) && r->phase == REC_ACTIVE &&
+	    !in_set(pg->acting, pg->nacting, m->from) && !in_set(pg->up, pg->nup, m->from) &&
+	    !in_set(r->strays, r->nstrays, m->from) && r->nstrays < REC_MAX_PEERS) {
+		/* a copy peering did not hear of (its OSD was down then): removed once clean */
+		r->strays[r->nstrays++] = m->from;
+		r->stray_ns = 0;
+		strays_kick(pg, r);
+		return;
+	}
 	if (!r || !is_primary(pg) || m->token != r->token)
 		return;
 	if (r->phase == REC_SCAN && (m->flags & REC_F_SCAN) && m->from == r->scan_from) {
@@ -2043,10 +2054,33 @@ bool rec_client_op_wait(struct pg *pg, struct osd_item *it)
 
 /* ---- ticks, dispatch ------------------------------------------------------------------------ */
 
+/* A copy outside up and acting (e.g. kept on an OSD that was down when its PG last peered):
+ * tells the PG's primary every REC_STRAY_RESEND_NS, which removes it once the PG is clean. */
+static void stray_tick(struct pg *pg, uint64_t now)
+{
+	const struct osdmap *map = pg->shard->map;
+	struct pg_rec *r;
+	struct rec_msg n;
+
+	if (!map || !pg->nacting || pg->primary < 0 || in_set(pg->up, pg->nup, pg->osd->id) ||
+	    in_set(pg->acting, pg->nacting, pg->osd->id) || !osdmap_is_up(map, pg->primary))
+		return;
+	r = rec_get(pg);
+	if (!r || (r->stray_note_ns && now - r->stray_note_ns < REC_STRAY_RESEND_NS))
+		return;
+	r->stray_note_ns = now;
+	memset(&n, 0, sizeof(n));
+	n.flags = REC_F_HAS_PG | REC_F_STRAY;
+	n.info = pg->info;
+	send_to(pg, pg->primary, MSG_REC_NOTIFY, &n, NULL, 0);
+}
+
 bool rec_pg_tick(struct pg *pg, uint64_t now)
 {
 	struct pg_rec *r = pg->rec;
 
+	if (!is_primary(pg))
+		stray_tick(pg, now);
 	if (!r)
 		return false;
 	if (!is_primary(pg) || pg->nacting < pg->pool_min_size) {
