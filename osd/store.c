@@ -476,7 +476,6 @@ static int fail_sticky(struct store *s, int err)
  */
 static void apply_group(struct store *s, struct store_txn *list)
 {
-	const struct store_totals start = s->totals;
 	struct store_totals tot;
 	struct store_txn *t;
 	bool slots = false;
@@ -507,17 +506,6 @@ static void apply_group(struct store *s, struct store_txn *list)
 	}
 	if (!ok)
 		return;
-	if (memcmp(&start, &s->totals, sizeof(start)) != 0) {
-		/* the totals the whole group leads to: one "T" put per group, not per transaction
-		 * (most overwrites change no total: no put) */
-		uint8_t buf[64];
-		struct cbuf b = { .data = buf, .cap = sizeof(buf) };
-
-		store_totals_encode(&s->totals, &b);
-		rocksdb_writebatch_wi_put_cf(s->wb, s->cf[0], "T", 1, (const char *)b.data, b.len);
-		if (b.data != buf)
-			cbuf_free(&b);
-	}
 	/* slot bytes reach the disk before the batch that points at them even exists in the
 	 * WAL: whatever survives a power cut, a chunk never references unwritten bytes */
 	if (slots && s->sync && fdatasync(s->datafd))

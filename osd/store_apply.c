@@ -957,6 +957,8 @@ int store_apply_build(struct store *s, struct store_txn *t, struct store_totals 
 	a->ngrp = a->evict = 0;
 	struct store_op op;
 	struct cdec d;
+	uint8_t buf[64];
+	struct cbuf b = { .data = buf, .cap = sizeof(buf) };
 	int rc = 0;
 
 	cbuf_reset(&t->freed);
@@ -997,7 +999,11 @@ int store_apply_build(struct store *s, struct store_txn *t, struct store_totals 
 		return rc;
 	if (a->evict)
 		s->pbits_stale = true; /* the batch has groups the mirror lacks, until written */
-	/* the "T" key is put once per group, by the caller (store.c apply_group) */
+	if (memcmp(&a->tot, &s->totals, sizeof(a->tot)) != 0) {
+		/* most overwrites change no total: no put */
+		store_totals_encode(&a->tot, &b);
+		wb_put(s, (const uint8_t *)"T", 1, b.data, b.len);
+	}
 	*tot = a->tot;
 	return 0;
 }
