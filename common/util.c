@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -209,4 +210,54 @@ const char *cairn_strerror(int neg_errno)
 		return "Success";
 	s = strerrordesc_np(e);
 	return s ? s : "Unknown error";
+}
+
+int util_read_file(const char *path, size_t max, char **data, size_t *len)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	size_t cap = 65536, n = 0;
+	char *buf;
+	int r = 0;
+
+	if (!f)
+		return -errno;
+	buf = malloc(cap + 1);
+	if (!buf)
+		r = -ENOMEM;
+	while (!r) {
+		size_t got;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap >= max) {
+				r = -EFBIG;
+				break;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				r = -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0) {
+			if (ferror(f))
+				r = -EIO;
+			break;
+		}
+	}
+	if (f != stdin)
+		fclose(f);
+	if (r) {
+		free(buf);
+		return r;
+	}
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
+	return 0;
 }

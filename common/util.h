@@ -30,5 +30,8 @@ int parse_int64(const char *s, int64_t *out);
 int parse_addr(const char *s, struct sockaddr_in *out);
 /* Message for a negative (or positive) errno value; never NULL, static storage. */
 const char *cairn_strerror(int neg_errno);
+/* Reads a whole file (path "-" is stdin) into a malloc'd buffer with a NUL after the last byte.
+ * -EFBIG past max bytes, -errno when it cannot be opened, -EIO on a read error. */
+int util_read_file(const char *path, size_t max, char **data, size_t *len);
 
 #endif

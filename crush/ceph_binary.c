@@ -364,10 +364,9 @@ static int decode_ceph(struct cdec *d, struct crush_map *m)
 		if (!map_add_choose_args(m, id))
 			return -ENOMEM;
 		for (uint32_t k = 0; k < cnt; k++) {
-			uint32_t idx, npos, nids;
+			uint32_t idx, npos;
 			struct crush_bucket *b;
 			uint32_t *w = NULL;
-			int32_t *ids = NULL;
 
 			if (dec_u32(d, &idx) || dec_u32(d, &npos) ||
 			    idx >= (uint32_t)m->max_buckets)
@@ -388,25 +387,7 @@ static int decode_ceph(struct cdec *d, struct crush_map *m)
 				for (uint32_t j = 0; j < sz; j++)
 					dec_u32(d, &w[(size_t)p * b->size + j]);
 			}
-			if (dec_u32(d, &nids) || (nids && nids != b->size) ||
-			    dec_need(d, nids, 4)) {
-				free(w);
-				return -EBADMSG;
-			}
-			if (nids) {
-				ids = calloc(nids, sizeof(int32_t));
-				if (!ids) {
-					free(w);
-					return -ENOMEM;
-				}
-				for (uint32_t j = 0; j < nids; j++)
-					dec_i32(d, &ids[j]);
-			}
-			r = d->err ? -EBADMSG
-				   : crush_choose_args_set(m, id, b->id, npos ? w : NULL, (int)npos,
-							   ids);
-			free(w);
-			free(ids);
+			r = map_dec_choose_arg_ids(d, m, id, b->id, b->size, w, npos);
 			if (r)
 				return r == -ENOMEM ? r : -EBADMSG;
 		}

@@ -143,6 +143,32 @@ int crush_encode(const struct crush_map *m, struct cbuf *b)
 	return b->err;
 }
 
+int map_dec_choose_arg_ids(struct cdec *d, struct crush_map *m, int64_t id, int32_t bid,
+			   uint32_t nitems, uint32_t *w, uint32_t npos)
+{
+	uint32_t nids;
+	int32_t *ids = NULL;
+	int r;
+
+	if (dec_u32(d, &nids) || (nids && nids != nitems) || dec_need(d, nids, 4)) {
+		free(w);
+		return -EBADMSG;
+	}
+	if (nids) {
+		ids = calloc(nids, sizeof(int32_t));
+		if (!ids) {
+			free(w);
+			return -ENOMEM;
+		}
+		for (uint32_t j = 0; j < nids; j++)
+			dec_i32(d, &ids[j]);
+	}
+	r = d->err ? -EBADMSG : crush_choose_args_set(m, id, bid, npos ? w : NULL, (int)npos, ids);
+	free(w);
+	free(ids);
+	return r;
+}
+
 static int decode_body(struct cdec *d, struct crush_map *m)
 {
 	uint32_t n;
@@ -309,10 +335,9 @@ static int decode_body(struct cdec *d, struct crush_map *m)
 			return -ENOMEM;
 		for (uint32_t k = 0; k < cnt; k++) {
 			int32_t bid;
-			uint32_t npos, nids;
+			uint32_t npos;
 			struct crush_bucket *b;
 			uint32_t *w = NULL;
-			int32_t *ids = NULL;
 
 			if (dec_i32(d, &bid) || dec_u32(d, &npos))
 				return -EBADMSG;
@@ -326,24 +351,7 @@ static int decode_body(struct cdec *d, struct crush_map *m)
 				for (uint32_t j = 0; j < npos * b->size; j++)
 					dec_u32(d, &w[j]);
 			}
-			if (dec_u32(d, &nids) || (nids && nids != b->size) ||
-			    dec_need(d, nids, 4)) {
-				free(w);
-				return -EBADMSG;
-			}
-			if (nids) {
-				ids = calloc(nids, sizeof(int32_t));
-				if (!ids) {
-					free(w);
-					return -ENOMEM;
-				}
-				for (uint32_t j = 0; j < nids; j++)
-					dec_i32(d, &ids[j]);
-			}
-			r = d->err ? -EBADMSG
-				   : crush_choose_args_set(m, id, bid, w, (int)npos, ids);
-			free(w);
-			free(ids);
+			r = map_dec_choose_arg_ids(d, m, id, bid, b->size, w, npos);
 			if (r)
 				return r == -ENOMEM ? r : -EBADMSG;
 		}

@@ -153,6 +153,13 @@ int map_name_taken(const struct crush_map *m, const char *name);
 int map_valid_name(const char *name); /* [A-Za-z0-9._~-]{1,255} */
 struct crush_choose_arg_map *map_choose_args(const struct crush_map *m, int64_t id);
 struct crush_choose_arg_map *map_add_choose_args(struct crush_map *m, int64_t id);
+
+struct cdec;
+/* Decodes a choose_args bucket entry's id list (u32 n: 0 or nitems, then n x i32) and stores
+ * it with the weight-set w (npos positions of nitems; may be NULL) for bucket bid of choose_args
+ * id. Takes ownership of w. Shared by the cairn and the Ceph binary decoders. */
+int map_dec_choose_arg_ids(struct cdec *d, struct crush_map *m, int64_t id, int32_t bid,
+			   uint32_t nitems, uint32_t *w, uint32_t npos);
 void choose_arg_clear(struct crush_choose_arg *a);
 void map_cmap_free(struct crush_choose_arg_map *cm); /* frees one choose_args set's arrays */
 uint32_t bucket_item_weight(const struct crush_bucket *b, uint32_t pos);

@@ -135,6 +135,19 @@ static int rule_take_target(struct crush_map *m, const char *root, const char *d
 	return 0;
 }
 
+/* the checks both rule builders share: a free name, a known type, a take target */
+static int rule_prepare(struct crush_map *m, const char *name, const char *root,
+			const char *failure_domain_type, const char *device_class, int *take,
+			int *type)
+{
+	if (crush_get_rule_id(m, name) >= 0)
+		return -EEXIST;
+	*type = crush_get_type_id(m, failure_domain_type);
+	if (*type < 0)
+		return -EINVAL;
+	return rule_take_target(m, root, device_class, take);
+}
+
 int crush_rule_create_replicated(struct crush_map *m, const char *name, const char *root,
 				 const char *failure_domain_type, const char *device_class,
 				 int *ruleno)
@@ -142,12 +155,7 @@ int crush_rule_create_replicated(struct crush_map *m, const char *name, const ch
 	struct crush_rule_step steps[3];
 	int take, type, r;
 
-	if (crush_get_rule_id(m, name) >= 0)
-		return -EEXIST;
-	type = crush_get_type_id(m, failure_domain_type);
-	if (type < 0)
-		return -EINVAL;
-	r = rule_take_target(m, root, device_class, &take);
+	r = rule_prepare(m, name, root, failure_domain_type, device_class, &take, &type);
 	if (r)
 		return r;
 	steps[0] = (struct crush_rule_step){CRUSH_RULE_TAKE, take, 0};
@@ -164,12 +172,7 @@ int crush_rule_create_erasure(struct crush_map *m, const char *name, const char 
 	struct crush_rule_step steps[5];
 	int take, type, r;
 
-	if (crush_get_rule_id(m, name) >= 0)
-		return -EEXIST;
-	type = crush_get_type_id(m, failure_domain_type);
-	if (type < 0)
-		return -EINVAL;
-	r = rule_take_target(m, root, device_class, &take);
+	r = rule_prepare(m, name, root, failure_domain_type, device_class, &take, &type);
 	if (r)
 		return r;
 	steps[0] = (struct crush_rule_step){CRUSH_RULE_SET_CHOOSELEAF_TRIES, 5, 0};

@@ -18,6 +18,7 @@
  *       [--no-crushtool]
  * Exit status: 0 ok, 1 error (a message on stderr).
  */
+#include "common/util.h"
 #include "crush/crush.h"
 
 #include <errno.h>
@@ -33,50 +34,6 @@
 #include <unistd.h>
 
 #define ME "cairn-crush"
-
-static int read_file(const char *path, char **data, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 65536, n = 0;
-	char *buf;
-
-	if (!f)
-		return -errno;
-	buf = malloc(cap + 1);
-	if (!buf) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	for (;;) {
-		size_t got;
-
-		if (n == cap) {
-			char *nb = realloc(buf, cap * 2 + 1);
-
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return -EIO;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*data = buf;
-	*len = n;
-	return 0;
-}
 
 static int write_file(const char *path, const void *p, size_t n)
 {
@@ -94,7 +51,7 @@ static int load_map(const char *path, struct crush_map **out)
 {
 	char *data;
 	size_t len;
-	int r = read_file(path, &data, &len);
+	int r = util_read_file(path, 256u << 20, &data, &len);
 
 	if (r) {
 		fprintf(stderr, ME ": error reading '%s': %s\n", path, strerror(-r));
@@ -1075,7 +1032,7 @@ int main(int argc, char **argv)
 		char *text, err[512];
 		size_t len;
 
-		r = read_file(compile_in, &text, &len);
+		r = util_read_file(compile_in, 256u << 20, &text, &len);
 		if (r) {
 			fprintf(stderr, "input file %s not found\n", compile_in);
 			goto done;

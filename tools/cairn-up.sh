@@ -111,12 +111,23 @@ stop_one() {
     rm -f "$DIR/$name.pid"
 }
 
+# exit_status NAME: how a daemon this shell started ended ("status N" or "killed by SIGX")
+exit_status() {
+    local pid rc
+    pid=$(pid_of "$1")
+    [ -n "$pid" ] || { echo "no pid"; return; }
+    wait "$pid" 2>/dev/null && rc=0 || rc=$?
+    if [ "$rc" -eq 127 ] && ! kill -0 "$pid" 2>/dev/null; then echo "exit status unknown"
+    elif [ "$rc" -gt 128 ]; then echo "killed by SIG$(kill -l $((rc - 128)) 2>/dev/null || echo $((rc - 128)))"
+    else echo "exit status $rc"; fi
+}
+
 # wait_file NAME FILE SECONDS: the daemon writes FILE; fail if it dies first
 wait_file() {
     local name=$1 file=$2 t=$3 i
     for i in $(seq 1 $((t * 10))); do
         [ -s "$file" ] && return 0
-        running "$name" || { echo "cairn-up: $name exited during start" >&2; log_tail "$name"; cat "$DIR/$name.out" >&2 2>/dev/null; exit 1; }
+        running "$name" || { echo "cairn-up: $name exited during start ($(exit_status "$name"))" >&2; log_tail "$name"; cat "$DIR/$name.out" >&2 2>/dev/null; exit 1; }
         sleep 0.1
     done
     echo "cairn-up: $name did not come up within ${t}s" >&2; log_tail "$name"; exit 1

@@ -406,43 +406,6 @@ static int do_watch(struct monc *mc, struct watch_state *w, long count, double t
 
 /* ---- main ---- */
 
-static int read_file(const char *path, char **out, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!f)
-		return -errno;
-	for (;;) {
-		size_t r;
-		if (n == cap) {
-			char *nb;
-			cap = cap ? cap * 2 : 65536;
-			if (cap > (64u << 20)) {
-				free(buf);
-				fclose(f);
-				return -EFBIG;
-			}
-			nb = realloc(buf, cap);
-			if (!nb) {
-				free(buf);
-				fclose(f);
-				return -ENOMEM;
-			}
-			buf = nb;
-		}
-		r = fread(buf + n, 1, cap - n, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	fclose(f);
-	*out = buf;
-	*len = n;
-	return 0;
-}
-
 static int write_out(const char *path, const char *p, size_t len)
 {
 	FILE *f = !strcmp(path, "-") ? stdout : fopen(path, "wb");
@@ -565,7 +528,7 @@ int main(int argc, char **argv)
 								   : LOG_ERR,
 		 "cairn");
 	if (infile) {
-		rc = read_file(infile, &in, &inlen);
+		rc = util_read_file(infile, 64u << 20, &in, &inlen);
 		if (rc) {
 			fprintf(stderr, "cairn: cannot read %s: %s\n", infile, cairn_strerror(rc));
 			conf_free(conf);

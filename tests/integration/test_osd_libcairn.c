@@ -15,39 +15,7 @@
 #include <unistd.h>
 
 #include "cairn/libcairn.h"
-
-static char dir[128], bin[256];
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fprintf(stderr, "\n");                                                     \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static void cleanup(void)
-{
-	if (dir[0]) {
-		sh("%s/cairn-up stop --dir %s >/dev/null 2>&1", bin, dir);
-		if (!getenv("CAIRN_KEEP"))
-			sh("rm -rf %s", dir);
-	}
-}
+#include "test_osd_util.h"
 
 static void fill(char *buf, size_t n, unsigned seed)
 {

@@ -27,45 +27,15 @@
 #include "common/osdmap.h"
 #include "common/util.h"
 #include "osd/store.h"
+#include "test_osd_util.h"
 
-static char dir[256], cpath[300], bin[256];
+static char cpath[300];
 static struct msgr *msgr;
 static struct monc *monc;
 static struct cairn_conf *conf;
 static int64_t client_num;
 static int64_t pool_id = -1;
 static uint64_t next_tid = 1;
-static int failures;
-
-#define CHECK(cond, ...)                                                                           \
-	do {                                                                                       \
-		if (!(cond)) {                                                                     \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);            \
-			fprintf(stderr, __VA_ARGS__);                                              \
-			fprintf(stderr, "\n");                                                     \
-			failures++;                                                                \
-		}                                                                                  \
-	} while (0)
-
-static int sh(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	return system(cmd);
-}
-
-static void cleanup(void)
-{
-	if (dir[0]) {
-		sh("%s/cairn-up stop --dir %s >/dev/null 2>&1", bin, dir);
-		if (!getenv("CAIRN_KEEP"))
-			sh("rm -rf %s", dir);
-	}
-}
 
 /* ---- a minimal client ------------------------------------------------------------------ */
 

@@ -13,32 +13,20 @@
 
 #include <cmocka.h>
 
+#include "common/util.h"
 #include "crush/crush.h"
 
 #define DATA "tests/data/crush/"
 
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf;
-	long n;
+	size_t n;
 
-	if (!f)
+	if (util_read_file(path, 64u << 20, &buf, &n))
 		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		if (len)
-			*len = (size_t)n;
-	}
+	if (len)
+		*len = n;
 	return buf;
 }
 
@@ -50,7 +38,7 @@ struct mapcache {
 static struct crush_map *get_map(struct mapcache *mc, const char *name)
 {
 	char path[512], err[512];
-	size_t len;
+	size_t len = 0;
 	char *text;
 
 	if (mc->m && !strcmp(mc->name, name))

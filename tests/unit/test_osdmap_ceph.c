@@ -14,27 +14,20 @@
 #include <cmocka.h>
 
 #include "common/osdmap.h"
+#include "common/util.h"
 #include "crush/crush.h"
 
 #define DATA "tests/data/osdmap/"
 
 static char *slurp(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf;
-	long n;
+	size_t n;
 
-	if (!f)
+	if (util_read_file(path, 64u << 20, &buf, &n))
 		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
+	if (len)
+		*len = n;
 	return buf;
 }
 
