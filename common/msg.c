@@ -503,7 +503,10 @@ static void listen_cb(struct ev_loop *loop, ev_io *io, int revents)
 static void *worker_main(void *arg)
 {
 	struct msg_worker *w = arg;
+	char name[16];
 
+	snprintf(name, sizeof(name), "msgr-w%d", w->idx);
+	pthread_setname_np(pthread_self(), name); /* for top -H, perf */
 	cur_worker = w;
 	ev_run(w->loop, 0);
 	cur_worker = NULL;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/util.h"
@@ -30,7 +31,10 @@ static void *shard_main(void *p)
 {
 	struct oq_shard *s = p;
 	struct oq_item *batch, *it;
+	char name[16];
 
+	snprintf(name, sizeof(name), "osd-shard%u", s->idx);
+	pthread_setname_np(pthread_self(), name);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
 		while (!s->head && !s->stop)

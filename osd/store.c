@@ -532,6 +532,7 @@ static void *apply_thread(void *arg)
 	struct store *s = arg;
 	struct store_txn *list, *t, *next, **tail;
 
+	pthread_setname_np(pthread_self(), "store-apply");
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		unsigned n = 0;
@@ -585,6 +586,7 @@ static void *commit_thread(void *arg)
 	struct store_txn *list, *t, *next;
 	char *err = NULL;
 
+	pthread_setname_np(pthread_self(), "store-commit");
 	pthread_mutex_lock(&s->lock);
 	for (;;) {
 		while (!s->cq_head && !s->apply_done)
@@ -970,13 +972,24 @@ static int read_iter(struct read_ctx *c, rocksdb_readoptions_t *ro, uint64_t fir
 	return rc;
 }
 
+/* Where a read's bytes go: buf, or (out != NULL) max bytes at most appended to out, with
+ * the object's stat in *st (store_read_stat). */
+struct read_dst {
+	void *buf;
+	struct cbuf *out;
+	uint64_t max;
+	struct store_stat *st;
+};
+
 /* c: scratch with chunk_size bytes after it (store_read allocates both at once) */
 static ssize_t read_once(struct store *s, const char *coll, const void *oid, size_t oidlen,
-			 uint64_t off, size_t len, void *buf, struct read_ctx *c, bool *slot_err)
+			 uint64_t off, size_t len, struct read_dst *dst, struct read_ctx *c,
+			 bool *slot_err)
 {
 	uint64_t cs = s->chunk_size, end, first, last;
 	struct store_onode on;
 	struct view v;
+	void *buf = dst->buf;
 	ssize_t rc = view_open(s, &v);
 
 	if (rc)
@@ -984,6 +997,10 @@ static ssize_t read_once(struct store *s, const char *coll, const void *oid, siz
 	rc = onode_get(s, v.ro, coll, oid, oidlen, &on);
 	if (rc)
 		goto out;
+	if (dst->st) {
+		dst->st->size = on.size;
+		dst->st->mtime_ns = on.mtime_ns;
+	}
 	if (off >= on.size || len == 0) {
 		rc = 0;
 		goto out;
@@ -991,6 +1008,17 @@ static ssize_t read_once(struct store *s, const char *coll, const void *oid, siz
 	end = on.size - off < len ? on.size : off + len;
 	if (end - off > SSIZE_MAX)
 		end = off + SSIZE_MAX;
+	if (dst->out) {
+		if (end - off > dst->max) {
+			rc = -EFBIG;
+			goto out;
+		}
+		buf = cbuf_append(dst->out, end - off);
+		if (!buf) {
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
 	first = off / cs;
 	last = (end - 1) / cs;
 	c->s = s;
@@ -1030,10 +1058,11 @@ out:
 	return rc;
 }
 
-ssize_t store_read(struct store *s, const char *coll, const void *oid, size_t oidlen,
-		   uint64_t off, size_t len, void *buf)
+static ssize_t read_dst(struct store *s, const char *coll, const void *oid, size_t oidlen,
+			uint64_t off, size_t len, struct read_dst *dst)
 {
 	struct read_ctx *cb = malloc(sizeof(*cb) + s->chunk_size);
+	size_t start = dst->out ? dst->out->len : 0;
 	bool slot_err = false;
 	ssize_t rc;
 
@@ -1044,7 +1073,9 @@ ssize_t store_read(struct store *s, const char *coll, const void *oid, size_t oi
 	 * view before it counts as damage */
 	for (int attempt = 0;; attempt++) {
 		slot_err = false;
-		rc = read_once(s, coll, oid, oidlen, off, len, buf, cb, &slot_err);
+		rc = read_once(s, coll, oid, oidlen, off, len, dst, cb, &slot_err);
+		if (rc < 0 && dst->out)
+			dst->out->len = start;
 		if (rc != -EIO || !slot_err || attempt == 2)
 			break;
 	}
@@ -1054,6 +1085,25 @@ ssize_t store_read(struct store *s, const char *coll, const void *oid, size_t oi
 	if (rc > 0)
 		ctr_add(&s->ctr.bytes_read, (uint64_t)rc);
 	return rc;
+}
+
+ssize_t store_read(struct store *s, const char *coll, const void *oid, size_t oidlen,
+		   uint64_t off, size_t len, void *buf)
+{
+	struct read_dst dst = { buf, NULL, 0, NULL };
+
+	return read_dst(s, coll, oid, oidlen, off, len, &dst);
+}
+
+ssize_t store_read_stat(struct store *s, const char *coll, const void *oid, size_t oidlen,
+			uint64_t off, uint64_t len, uint64_t max, struct cbuf *out,
+			struct store_stat *st)
+{
+	struct read_dst dst = { NULL, out, max, st };
+
+	if (out->err)
+		return out->err;
+	return read_dst(s, coll, oid, oidlen, off, len && len < SIZE_MAX ? len : SIZE_MAX, &dst);
 }
 
 /* Iterates keys [lo, hi) under prefix-free bounds; cb gets key tail after skip bytes. */

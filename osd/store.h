@@ -189,6 +189,13 @@ int store_obj_exists(struct store *s, const char *coll, const void *oid, size_t 
  * holes read as zeros), -ENOENT, or -EIO (checksum mismatch: nothing is returned). */
 ssize_t store_read(struct store *s, const char *coll, const void *oid, size_t oidlen,
 		   uint64_t off, size_t len, void *buf);
+/* store_read and store_stat in one: from one snapshot and one metadata lookup, reads up to
+ * len bytes at off (len 0: to the end of the object), appending them to out, and fills *st.
+ * Returns the count appended (0 at/after EOF), -ENOENT, -EIO (checksum), -ENOMEM, or -EFBIG
+ * when more than max bytes would be returned (nothing read). Out is unchanged on error. */
+ssize_t store_read_stat(struct store *s, const char *coll, const void *oid, size_t oidlen,
+			uint64_t off, uint64_t len, uint64_t max, struct cbuf *out,
+			struct store_stat *st);
 
 /* Appends the value to out. 0, -ENOENT (object), -ENODATA (no such attr). */
 int store_getattr(struct store *s, const char *coll, const void *oid, size_t oidlen,

@@ -1059,6 +1059,58 @@ static void test_run_reads(void **state)
 	free(exp);
 }
 
+/* store_read_stat: the bytes of store_read and the stat of store_stat in one call */
+static void test_read_stat(void **state)
+{
+	struct fx *f = *state;
+	const size_t n = 300000;
+	uint8_t *data = malloc(n), *buf = malloc(n);
+	struct store_stat st, st2;
+	struct cbuf out;
+
+	for (size_t i = 0; i < n; i++)
+		data[i] = (uint8_t)(i * 13 + (i >> 12));
+	mkcoll(f, "r");
+	put(f, "r", "a", 0, data, n);
+	put(f, "r", "s", 0, "small", 5);
+	cbuf_init(&out);
+	enc_raw(&out, "xy", 2); /* appends after what out holds */
+	memset(&st, 0, sizeof(st));
+	assert_int_equal(store_read_stat(f->s, "r", O("a"), 1000, 0, n, &out, &st),
+			 (ssize_t)(n - 1000));
+	assert_int_equal(out.len, 2 + n - 1000);
+	assert_memory_equal(out.data, "xy", 2);
+	assert_memory_equal(out.data + 2, data + 1000, n - 1000);
+	assert_int_equal(store_stat(f->s, "r", O("a"), &st2), 0);
+	assert_int_equal(st.size, n);
+	assert_int_equal(st.mtime_ns, st2.mtime_ns);
+	/* a bounded length, a small inline object, past EOF */
+	cbuf_reset(&out);
+	assert_int_equal(store_read_stat(f->s, "r", O("a"), 5, 4096, n, &out, &st), 4096);
+	assert_memory_equal(out.data, data + 5, 4096);
+	cbuf_reset(&out);
+	assert_int_equal(store_read_stat(f->s, "r", O("s"), 0, 0, n, &out, &st), 5);
+	assert_memory_equal(out.data, "small", 5);
+	assert_int_equal(st.size, 5);
+	assert_int_equal(store_read_stat(f->s, "r", O("s"), 9, 0, n, &out, &st), 0);
+	assert_int_equal(out.len, 5);
+	/* more than max would be returned: -EFBIG, nothing appended; a bounded read still works */
+	assert_int_equal(store_read_stat(f->s, "r", O("a"), 0, 0, n - 1, &out, &st), -EFBIG);
+	assert_int_equal(out.len, 5);
+	assert_int_equal(store_read_stat(f->s, "r", O("a"), 0, 10, 10, &out, &st), 10);
+	assert_int_equal(out.len, 15);
+	assert_int_equal(store_read_stat(f->s, "r", O("nope"), 0, 0, n, &out, &st), -ENOENT);
+	assert_int_equal(out.len, 15);
+	/* a damaged chunk: -EIO and out unchanged */
+	assert_int_equal(store_debug_corrupt(f->s, "r", O("a"), 200000), 0);
+	assert_int_equal(store_read_stat(f->s, "r", O("a"), 0, 0, n, &out, &st), -EIO);
+	assert_int_equal(out.len, 15);
+	assert_int_equal(store_read(f->s, "r", O("a"), 0, n, buf), -EIO);
+	cbuf_free(&out);
+	free(data);
+	free(buf);
+}
+
 static void test_big_slots(void **state)
 {
 	struct fx *f = *state;
@@ -1132,6 +1184,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_big_slots, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_run_reads, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_run_reads, setup_4k, teardown),
+		cmocka_unit_test_setup_teardown(test_read_stat, setup_direct, teardown),
+		cmocka_unit_test_setup_teardown(test_read_stat, setup_inline, teardown),
 		cmocka_unit_test_setup_teardown(test_group_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_failure, setup_direct, teardown),
 	};
