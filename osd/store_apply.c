@@ -11,6 +11,9 @@
  * bytes from the chunk start up to the last byte written in it, never past the object's
  * size; a missing chunk, and the part of a chunk past its stored length, are holes (zeros).
  * Full-chunk writes never read; partial ones read, verify and rewrite the chunk.
+ * Large writes store runs (one record per up to STORE_RUN_MAX chunks in consecutive
+ * slots, store_int.h); everything else works on per-chunk records, after range_prep has
+ * split the runs that overlap the chunks it is about to change.
  */
 #include <errno.h>
 #include <stddef.h>
