@@ -1021,9 +1021,9 @@ static int read_iter(struct read_ctx *c, rocksdb_readoptions_t *ro, uint64_t fir
 				rc = read_chunk(c, next, NULL, 0);
 			for (uint64_t j = from; j <= to && !rc; j++) {
 				uint32_t i = (uint32_t)(j - idx);
+				uint32_t len = i + 1 == r.count ? r.lastlen : (uint32_t)cs;
 
-				rc = read_slot(c, j, r.slot0 + i, i + 1 == r.count ? r.lastlen : (uint32_t)cs,
-					       store_run_csum(&r, i));
+				rc = read_slot(c, j, r.slot0 + i, len, store_run_csum(&r, i));
 				next = j + 1;
 			}
 			continue;

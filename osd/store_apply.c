@@ -767,7 +767,8 @@ static int do_write(struct actx *a, struct obj *o, uint64_t off, uint64_t len, c
 			if (from < o->on.size)
 				rc = range_prep(a, o, dfirst, dlast, PREP_DROP);
 			if (!rc)
-				rc = write_slots(a, o, dfirst, dlast, data + (from - off), to - from);
+				rc = write_slots(a, o, dfirst, dlast, data + (from - off),
+						 to - from);
 			if (rc)
 				return rc;
 		} else {
@@ -1001,7 +1002,8 @@ static int copy_keys(struct actx *a, char type, uint64_t src, uint64_t dst)
 					chunk_store(a, dst, idx + j, buf, dl, STORE_NO_SLOT);
 			}
 			if (run == 0)
-				rc = kl == 17 ? store_chunk_load(a->s, v, vl, src, idx, buf, &dl) : -EIO;
+				rc = kl == 17 ? store_chunk_load(a->s, v, vl, src, idx, buf, &dl)
+					      : -EIO;
 			if (run < 0 || rc) {
 				store_count_csum_error(a->s);
 				rc = -EIO;

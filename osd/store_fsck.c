@@ -291,9 +291,9 @@ int store_debug_corrupt(struct store *s, const char *coll, const void *oid, size
 			slot = r.slot0 + (idx - start);
 			slen = idx - start + 1 == r.count ? r.lastlen : s->chunk_size;
 		} else if (rc == 0) {
-			rc = start == idx ? store_chunk_slot_parse(v, vl, s->chunk_size, &slot, &slen,
-								   &csum)
-					  : -ENOENT;
+			rc = start != idx ? -ENOENT
+					  : store_chunk_slot_parse(v, vl, s->chunk_size, &slot,
+								   &slen, &csum);
 		}
 		if (rc < 0)
 			goto out;

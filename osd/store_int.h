@@ -107,6 +107,10 @@ struct store_txn {
 	 * once it is durable) and whether it wrote slot data (the commit syncs the data file) */
 	struct cbuf freed;
 	bool wrote_slots;
+	/* ops.data is not ours to free (store_txn_share / store_txn_decode_owned): freeing t
+	 * calls ops_release(ops_arg) instead, and t takes no more ops */
+	void (*ops_release)(void *arg);
+	void *ops_arg;
 };
 
 /* Decodes and validates the next op from d (bounds, limits, names); -EBADMSG etc. */

@@ -770,6 +770,9 @@ static void test_bitrot(void **state)
 	assert_int_equal(store_fsck(f->s, bad_cb, &bl), 0);
 }
 
+static int released;
+static void count_release(void *arg) { ++*(int *)arg; }
+
 static void test_txn_encode(void **state)
 {
 	struct store_txn *t = store_txn_new(), *u = store_txn_new();
@@ -817,6 +820,39 @@ static void test_txn_encode(void **state)
 		store_txn_reset(u);
 		(void)store_txn_decode(u, b.data, b.len);
 		b.data[i] = save;
+	}
+	/* store_txn_share: hdr + the op bytes in place are the same wire form; t takes no more
+	 * ops and calls release instead of freeing them; decode_owned takes a buffer over */
+	{
+		uint8_t hdr[STORE_TXN_WIRE_HDR];
+		void *ops;
+		size_t olen;
+		uint8_t *wire;
+		struct store_txn *w = store_txn_new();
+
+		released = 0;
+		assert_int_equal(store_txn_share(t, hdr, &ops, &olen, count_release, &released), 0);
+		assert_int_equal(STORE_TXN_WIRE_HDR + olen, b.len);
+		assert_memory_equal(hdr, b.data, STORE_TXN_WIRE_HDR);
+		assert_memory_equal(ops, b.data + STORE_TXN_WIRE_HDR, olen);
+		assert_int_equal(store_txn_touch(t, "c", O("x")), -EBUSY);
+		assert_int_equal(store_txn_share(t, hdr, &ops, &olen, count_release, &released),
+				 -EBUSY);
+		wire = malloc(b.len);
+		memcpy(wire, b.data, b.len);
+		assert_int_equal(store_txn_decode_owned(w, wire, b.len - 1), -EBADMSG);
+		assert_int_equal(store_txn_decode_owned(w, wire, b.len), 0);
+		assert_int_equal(store_txn_num_ops(w), 17);
+		cbuf_reset(&b2);
+		assert_int_equal(store_txn_encode(w, &b2), 0);
+		assert_int_equal(b2.len, b.len);
+		assert_memory_equal(b2.data, b.data, b.len);
+		assert_int_equal(store_txn_decode_owned(w, b.data, b.len), -EBUSY);
+		store_txn_free(w); /* frees wire (valgrind/asan would tell) */
+		store_txn_free(t);
+		t = NULL;
+		assert_int_equal(released, 1);
+		free(ops);
 	}
 	cbuf_free(&b);
 	cbuf_free(&b2);
