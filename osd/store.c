@@ -337,8 +337,13 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 	}
 	rc = db_get(s, NULL, "S", 1, &v, &vl);
 	if (!rc) {
-		rc = store_super_decode(&sb, v, vl) ? -EIO : 0;
+		rc = store_super_decode(&sb, v, vl);
 		rocksdb_free(v);
+		if (rc == -EOPNOTSUPP)
+			CLOG_ERR("store", "open %s: store format newer than this binary's (%u)",
+				 path, STORE_FORMAT_V);
+		else if (rc)
+			rc = -EIO;
 	}
 	if (rc) {
 		CLOG_ERR("store", "open %s: superblock: %s", path, cairn_strerror(rc));
