@@ -45,9 +45,12 @@
 #include "osd/recovery.h"
 #include "osd/store.h"
 
-/* A buffer shared by several sends (the encoded transaction), freed by the last user. */
+/* The encoded transaction, hdr then data, shared by the sends to the replicas and by the
+ * local store transaction whose op bytes data is (store_txn_share: no copy); freed by the
+ * last user. */
 struct sbuf {
 	atomic_int refs;
+	uint8_t hdr[STORE_TXN_WIRE_HDR];
 	uint8_t *data;
 	size_t len;
 };
@@ -296,7 +299,7 @@ static void repop_send(struct pg *pg, struct repop *rp, int32_t to, const struct
 {
 	const struct osd_info *oi = osdmap_osd(map, to);
 	struct msg_conn *c;
-	struct iovec iov;
+	struct iovec iov[2];
 	struct msg_out mo;
 	struct cbuf forced;
 	int r;
@@ -325,15 +328,17 @@ static void repop_send(struct pg *pg, struct repop *rp, int32_t to, const struct
 		CLOG_WARN("osd", "pg %s: cannot connect to osd.%d at %s", pg->coll, to, oi->addr);
 		return;
 	}
-	iov.iov_base = rp->txn->data;
-	iov.iov_len = rp->txn->len;
+	iov[0].iov_base = rp->txn->hdr;
+	iov[0].iov_len = sizeof(rp->txn->hdr);
+	iov[1].iov_base = rp->txn->data;
+	iov[1].iov_len = rp->txn->len;
 	memset(&mo, 0, sizeof(mo));
 	mo.type = MSG_OSD_REPOP;
 	mo.tid = rp->v.v;
 	mo.front = force ? forced.data : rp->front.data;
 	mo.front_len = (uint32_t)(force ? forced.len : rp->front.len);
-	mo.data = &iov;
-	mo.data_iovcnt = 1;
+	mo.data = iov;
+	mo.data_iovcnt = 2;
 	mo.release = sbuf_put;
 	mo.release_arg = sbuf_get(rp->txn);
 	r = msg_send(c, &mo);
@@ -582,17 +587,13 @@ static int start_write(struct pg *pg, struct osd_item *it, struct op_exec *ex)
 	r = pg_log_txn_add(&pg->log, ex->txn, pg->meta_oid, &e, &info);
 	if (r)
 		goto e_free;
-	{
-		struct cbuf tb;
-
-		cbuf_init(&tb);
-		r = store_txn_encode(ex->txn, &tb);
-		if (r) {
-			cbuf_free(&tb);
-			goto e_free;
-		}
-		rp->txn->data = cbuf_steal(&tb, &rp->txn->len);
-	}
+	/* the replicas get the transaction's own op bytes (a 4 MiB write is not copied): the
+	 * local transaction holds a reference on rp->txn until the store frees it */
+	r = store_txn_share(ex->txn, rp->txn->hdr, (void **)&rp->txn->data, &rp->txn->len,
+			    sbuf_put, rp->txn);
+	if (r)
+		goto e_free;
+	sbuf_get(rp->txn);
 	hdr = (struct osd_repop){ pg->id, pg->map_epoch, o->id, 0, rp->prior, e, info };
 	osd_repop_encode(&rp->front, &hdr);
 	if (rp->front.err) {
@@ -959,7 +960,17 @@ void pg_do_repop(struct pg *pg, struct osd_item *it)
 		return;
 	}
 	/* issue 8: an object this replica does not hold yet gets only the log entry */
-	r = rec_repop_skip_data(pg, rp, t) ? 0 : store_txn_decode(t, it->m->data, it->m->data_len);
+	if (rec_repop_skip_data(pg, rp, t)) {
+		r = 0;
+	} else {
+		/* the transaction uses the message's payload in place (no copy of the data) */
+		uint64_t n;
+		void *buf = msg_steal_data(it->m, &n);
+
+		r = store_txn_decode_owned(t, buf, n);
+		if (r)
+			free(buf);
+	}
 	if (r) {
 		CLOG_ERR("osd", "pg %s: bad transaction from osd.%d: %s", pg->coll, rp->from,
 			 cairn_strerror(r));

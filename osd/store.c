@@ -337,14 +337,38 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 	}
 	rc = db_get(s, NULL, "S", 1, &v, &vl);
 	if (!rc) {
-		rc = store_super_decode(&sb, v, vl) ? -EIO : 0;
+		rc = store_super_decode(&sb, v, vl);
 		rocksdb_free(v);
+		if (rc == -EOPNOTSUPP)
+			CLOG_ERR("store", "open %s: store format newer than this binary's (%u)",
+				 path, STORE_FORMAT_V);
+		else if (rc)
+			rc = -EIO;
 	}
 	if (rc) {
 		CLOG_ERR("store", "open %s: superblock: %s", path, cairn_strerror(rc));
 		goto fail;
 	}
 	s->chunk_size = sb.chunk_size;
+	if (sb.version < STORE_FORMAT_V) {
+		/* readable as is (per-chunk records stay valid); mark it before writing runs,
+		 * so that an older binary refuses it from now on */
+		struct cbuf b;
+
+		cbuf_init(&b);
+		store_super_encode(&sb, &b);
+		rc = b.err;
+		if (!rc) {
+			rocksdb_put_cf(s->db, s->wo_sync, s->cf[0], "S", 1, (const char *)b.data,
+				       b.len, &err);
+			rc = db_err(err);
+			err = NULL;
+		}
+		cbuf_free(&b);
+		if (rc)
+			goto fail;
+		CLOG_INFO("store", "open %s: format %u -> %u", path, sb.version, STORE_FORMAT_V);
+	}
 	rc = db_get(s, NULL, "T", 1, &v, &vl);
 	if (!rc) {
 		rc = store_totals_decode(&s->totals, v, vl) ? -EIO : 0;
@@ -880,6 +904,46 @@ struct read_ctx {
 	struct read_run run;
 };
 
+/* Copies chunk idx's part of [off, end) into the buffer from a slot (slen bytes stored,
+ * csum their XXH3): whole chunks join the pending run read, others are read and checked
+ * one by one. */
+static int read_slot(struct read_ctx *c, uint64_t idx, uint64_t slot, uint32_t slen,
+		     uint64_t csum)
+{
+	uint64_t cs = c->s->chunk_size, cstart = idx * cs, pos = cstart > c->off ? cstart : c->off;
+	size_t a0 = pos - cstart, b0 = c->end - cstart < cs ? c->end - cstart : cs, have;
+	uint8_t *dst = c->buf + (pos - c->off);
+	struct read_run *r = &c->run;
+	int rc = 0;
+
+	if (slen == cs && a0 == 0 && b0 == cs) {
+		if (r->count && (r->count == READ_RUN_MAX || slot != r->slot0 + r->count ||
+				 idx != r->idx0 + r->count) &&
+		    (rc = run_flush(c->s, c->nid, r, c->slot_err)))
+			return rc;
+		if (!r->count) {
+			r->slot0 = slot;
+			r->idx0 = idx;
+			r->dst = dst;
+		}
+		r->csum[r->count++] = csum;
+		return 0;
+	}
+	rc = run_flush(c->s, c->nid, r, c->slot_err);
+	if (rc)
+		return rc;
+	if (pread(c->s->datafd, c->cbuf, slen, (off_t)(slot * cs)) != (ssize_t)slen ||
+	    cairn_xxh3_seed(c->cbuf, slen, store_chunk_seed(c->nid, idx)) != csum) {
+		*c->slot_err = true;
+		return -EIO;
+	}
+	have = slen > a0 ? (slen < b0 ? slen : b0) - a0 : 0;
+	if (have)
+		memcpy(dst, c->cbuf + a0, have);
+	memset(dst + have, 0, (b0 - a0) - have);
+	return 0;
+}
+
 /* Copies chunk idx's part of [off, end) into the buffer; val NULL: a hole. */
 static int read_chunk(struct read_ctx *c, uint64_t idx, const char *val, size_t vl)
 {
@@ -887,7 +951,6 @@ static int read_chunk(struct read_ctx *c, uint64_t idx, const char *val, size_t 
 	size_t a0 = pos - cstart, b0 = c->end - cstart < cs ? c->end - cstart : cs, n = 0;
 	uint8_t *dst = c->buf + (pos - c->off);
 	const uint8_t *data = NULL;
-	struct read_run *r = &c->run;
 	uint64_t slot, csum;
 	uint32_t slen;
 	int rc = 0;
@@ -895,30 +958,12 @@ static int read_chunk(struct read_ctx *c, uint64_t idx, const char *val, size_t 
 	if (val) {
 		int sl = store_chunk_slot_parse(val, vl, cs, &slot, &slen, &csum);
 
-		if (sl > 0 && slen == cs && a0 == 0 && b0 == cs) {
-			if (r->count && (r->count == READ_RUN_MAX || slot != r->slot0 + r->count ||
-					 idx != r->idx0 + r->count) &&
-			    (rc = run_flush(c->s, c->nid, r, c->slot_err)))
-				return rc;
-			if (!r->count) {
-				r->slot0 = slot;
-				r->idx0 = idx;
-				r->dst = dst;
-			}
-			r->csum[r->count++] = csum;
-			return 0;
-		}
-		rc = run_flush(c->s, c->nid, r, c->slot_err);
+		if (sl > 0)
+			return read_slot(c, idx, slot, slen, csum);
+		rc = run_flush(c->s, c->nid, &c->run, c->slot_err);
 		if (rc)
 			return rc;
-		if (sl > 0) {
-			rc = store_chunk_load(c->s, val, vl, c->nid, idx, c->cbuf, &n);
-			data = c->cbuf;
-			if (rc)
-				*c->slot_err = true;
-		} else {
-			rc = sl < 0 ? sl : store_chunk_check(val, vl, c->nid, idx, cs, &data, &n);
-		}
+		rc = sl < 0 ? sl : store_chunk_check(val, vl, c->nid, idx, cs, &data, &n);
 		if (rc)
 			return -EIO;
 	}
@@ -930,32 +975,69 @@ static int read_chunk(struct read_ctx *c, uint64_t idx, const char *val, size_t 
 	return 0;
 }
 
-/* Chunks [first, last] of c->nid, in key order from one iterator (holes in between). */
+/* Chunks [first, last] of c->nid, in key order from one iterator (holes in between);
+ * runs: the object may hold runs, the first of which may start before first. */
 static int read_iter(struct read_ctx *c, rocksdb_readoptions_t *ro, uint64_t first,
-		     uint64_t last)
+		     uint64_t last, bool runs)
 {
 	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(c->s->db, ro, c->s->cf[1]);
-	uint64_t next = first;
+	uint64_t next = first, cs = c->s->chunk_size;
+	bool seek = true;
 	uint8_t k[17];
 	char *err = NULL;
 	int rc = 0;
 
-	for (rocksdb_iter_seek(it, (const char *)k, store_key_chunk(k, c->nid, first));
-	     rocksdb_iter_valid(it) && !rc; rocksdb_iter_next(it)) {
+	store_key_chunk(k, c->nid, first);
+	if (runs) {
+		rocksdb_iter_seek_for_prev(it, (const char *)k, 17);
+		if (rocksdb_iter_valid(it)) {
+			size_t kl;
+			const char *key = rocksdb_iter_key(it, &kl);
+
+			seek = kl != 17 || memcmp(key, k, 9) != 0;
+		}
+	}
+	if (seek)
+		rocksdb_iter_seek(it, (const char *)k, 17);
+	for (; rocksdb_iter_valid(it) && !rc; rocksdb_iter_next(it)) {
 		size_t kl, vl;
 		const uint8_t *key = (const uint8_t *)rocksdb_iter_key(it, &kl);
+		const char *val;
+		struct store_run r;
 		uint64_t idx;
+		int run;
 
 		if (kl != 17 || key[0] != 'D' || store_get_be64(key + 1) != c->nid)
 			break;
 		idx = store_get_be64(key + 9);
 		if (idx > last)
 			break;
+		val = rocksdb_iter_value(it, &vl);
+		run = store_run_parse(val, vl, cs, &r);
+		if (run < 0) {
+			rc = -EIO;
+			break;
+		}
+		if (run > 0) {
+			uint64_t from = idx > next ? idx : next;
+			uint64_t to = idx + r.count - 1 < last ? idx + r.count - 1 : last;
+
+			for (; next < from && !rc; next++)
+				rc = read_chunk(c, next, NULL, 0);
+			for (uint64_t j = from; j <= to && !rc; j++) {
+				uint32_t i = (uint32_t)(j - idx);
+				uint32_t len = i + 1 == r.count ? r.lastlen : (uint32_t)cs;
+
+				rc = read_slot(c, j, r.slot0 + i, len, store_run_csum(&r, i));
+				next = j + 1;
+			}
+			continue;
+		}
+		if (idx < next)
+			continue; /* a chunk before the range (seek_for_prev) */
 		for (; next < idx && !rc; next++)
 			rc = read_chunk(c, next, NULL, 0);
 		if (!rc) {
-			const char *val = rocksdb_iter_value(it, &vl);
-
 			rc = read_chunk(c, idx, val, vl);
 			next = idx + 1;
 		}
@@ -1031,8 +1113,8 @@ static ssize_t read_once(struct store *s, const char *coll, const void *oid, siz
 	c->run.count = 0;
 	/* our XXH3 guards the data: let a flipped byte reach it (and be named), not RocksDB */
 	rocksdb_readoptions_set_verify_checksums(v.ro, 0);
-	if (last - first + 1 >= READ_ITER_MIN) {
-		rc = read_iter(c, v.ro, first, last);
+	if (last - first + 1 >= READ_ITER_MIN || (on.flags & STORE_ONODE_RUNS)) {
+		rc = read_iter(c, v.ro, first, last, on.flags & STORE_ONODE_RUNS);
 	} else {
 		for (uint64_t idx = first; idx <= last && !rc; idx++) {
 			uint8_t k[17];

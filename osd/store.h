@@ -150,6 +150,20 @@ int store_txn_move(struct store_txn *t, const char *src_coll, const void *src, s
  */
 int store_txn_encode(const struct store_txn *t, struct cbuf *out);
 int store_txn_decode(struct store_txn *t, const void *p, size_t n);
+/*
+ * The same wire form without copying the op bytes (a 4 MiB write is 4 MiB of them):
+ * store_txn_share fills hdr (STORE_TXN_WIRE_HDR bytes) and hands out t's op buffer, *ops
+ * (olen bytes; hdr then ops = what store_txn_encode appends). From then on t takes no more
+ * ops (-EBUSY) and, when freed, calls release(arg) instead of freeing *ops: the caller
+ * owns *ops (free()) and frees it once both it and t are done with it (a refcount).
+ * store_txn_decode_owned decodes buf (malloc'd, n bytes) into an empty t that, on success,
+ * takes buf over and uses the op bytes in place (frees buf when freed); on error buf stays
+ * the caller's.
+ */
+#define STORE_TXN_WIRE_HDR 14u
+int store_txn_share(struct store_txn *t, uint8_t *hdr, void **ops, size_t *olen,
+		    void (*release)(void *arg), void *arg);
+int store_txn_decode_owned(struct store_txn *t, void *buf, size_t n);
 
 /* Completion: rc is 0 or the negative errno that made the whole transaction fail. */
 typedef void (*store_cb_t)(void *arg, int rc);

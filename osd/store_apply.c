@@ -11,6 +11,9 @@
  * bytes from the chunk start up to the last byte written in it, never past the object's
  * size; a missing chunk, and the part of a chunk past its stored length, are holes (zeros).
  * Full-chunk writes never read; partial ones read, verify and rewrite the chunk.
+ * Large writes store runs (one record per up to STORE_RUN_MAX chunks in consecutive
+ * slots, store_int.h); everything else works on per-chunk records, after range_prep has
+ * split the runs that overlap the chunks it is about to change.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -254,17 +257,220 @@ static int obj_destroy(struct actx *a, struct obj *o)
 
 /* ---- chunks ----------------------------------------------------------------------------- */
 
-/* Loads chunk idx into buf (cs bytes), *n = stored length (0 for a hole); *old = the slot
- * it lives in (STORE_NO_SLOT: inline or hole). */
-static int chunk_load(struct actx *a, uint64_t nid, uint64_t idx, uint8_t *buf, size_t *n,
-		      uint64_t *old)
+static void slot_free(struct actx *a, uint64_t slot);
+
+/*
+ * The data record of nid covering chunk idx, as seen through the batch: 0, *val (free with
+ * rocksdb_free) and *start (its key's chunk index); -ENOENT: a hole. runs: the object may
+ * hold runs (a seek_for_prev), else the record can only be keyed at idx (one get).
+ */
+static int rec_find(struct actx *a, uint64_t nid, uint64_t idx, bool runs, char **val,
+		    size_t *vlen, uint64_t *start)
 {
 	uint8_t k[17];
-	uint64_t csum;
+	size_t kl = store_key_chunk(k, nid, idx);
+	rocksdb_iterator_t *base, *it;
+	struct store_run r;
+	char *err = NULL;
+	int rc = -ENOENT;
+
+	*start = idx;
+	if (!runs)
+		return store_wb_get(a->s, k, kl, val, vlen);
+	base = rocksdb_create_iterator_cf(a->s->db, a->s->ro, a->s->cf[1]);
+	it = rocksdb_writebatch_wi_create_iterator_with_base_cf(a->s->wb, base, a->s->cf[1]);
+	rocksdb_iter_seek_for_prev(it, (const char *)k, kl);
+	if (rocksdb_iter_valid(it)) {
+		size_t fkl, vl;
+		const uint8_t *fk = (const uint8_t *)rocksdb_iter_key(it, &fkl);
+		const char *v = rocksdb_iter_value(it, &vl);
+		uint64_t at = fkl == 17 ? store_get_be64(fk + 9) : 0;
+
+		if (fkl == 17 && memcmp(fk, k, 9) == 0 &&
+		    (at == idx || (store_run_parse(v, vl, a->s->chunk_size, &r) > 0 &&
+				   idx - at < r.count))) {
+			*val = malloc(vl ? vl : 1);
+			rc = *val ? 0 : -ENOMEM;
+			if (*val) {
+				memcpy(*val, v, vl);
+				*vlen = vl;
+				*start = at;
+			}
+		}
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err) {
+		rocksdb_free(err);
+		if (!rc)
+			rocksdb_free(*val);
+		rc = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	return rc;
+}
+
+static void put_slot_rec(struct actx *a, uint64_t nid, uint64_t idx, uint64_t csum,
+			 uint64_t slot, uint32_t len)
+{
+	uint8_t k[17], val[STORE_SLOT_VAL];
+
+	store_chunk_slot_build(val, csum, slot, len);
+	wb_put(a->s, k, store_key_chunk(k, nid, idx), val, sizeof(val));
+}
+
+enum { PREP_EXPLODE, PREP_DROP };
+
+/*
+ * Makes chunks [lo, hi] of o free of runs. A run overlapping the range keeps its parts
+ * outside it as runs (the part before under its key, the part after under a new key);
+ * its chunks inside become per-chunk slot records with the same slots and checksums
+ * (PREP_EXPLODE: the per-chunk code then handles them), or are deleted and their slots
+ * freed (PREP_DROP, which also drops the per-chunk records in the range).
+ */
+static int range_prep(struct actx *a, struct obj *o, uint64_t lo, uint64_t hi, int mode)
+{
+	uint64_t cs = a->s->chunk_size, nid = o->on.nid;
+	bool runs = o->on.flags & STORE_ONODE_RUNS;
+	uint8_t k[17], *val = NULL;
+	rocksdb_iterator_t *base, *it;
+	bool seek = true;
+	struct cbuf recs;
+	struct cdec d;
+	char *err = NULL;
+	unsigned n = 0;
+	int rc = 0;
+
+	if (lo > hi || (!runs && mode == PREP_EXPLODE))
+		return 0;
+	cbuf_init(&recs);
+	store_key_chunk(k, nid, lo);
+	base = rocksdb_create_iterator_cf(a->s->db, a->s->ro, a->s->cf[1]);
+	it = rocksdb_writebatch_wi_create_iterator_with_base_cf(a->s->wb, base, a->s->cf[1]);
+	/* a run that starts before lo may cover it */
+	if (runs) {
+		rocksdb_iter_seek_for_prev(it, (const char *)k, 17);
+		if (rocksdb_iter_valid(it)) {
+			size_t fkl;
+			const char *fk = rocksdb_iter_key(it, &fkl);
+
+			seek = fkl != 17 || memcmp(fk, k, 9) != 0;
+		}
+	}
+	if (seek)
+		rocksdb_iter_seek(it, (const char *)k, 17);
+	for (; rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t kl, vl;
+		const char *key = rocksdb_iter_key(it, &kl);
+		const char *v;
+
+		if (kl < 9 || memcmp(key, k, 9) != 0)
+			break;
+		if (kl != 17) {
+			rc = -EIO;
+			break;
+		}
+		if (store_get_be64((const uint8_t *)key + 9) > hi)
+			break;
+		v = rocksdb_iter_value(it, &vl);
+		if (mode == PREP_EXPLODE && (vl < 1 || (uint8_t)v[0] != 3))
+			continue;
+		enc_u64(&recs, store_get_be64((const uint8_t *)key + 9));
+		enc_bytes(&recs, v, (uint32_t)vl);
+		n++;
+	}
+	rocksdb_iter_get_error(it, &err);
+	if (err) {
+		rocksdb_free(err);
+		rc = -EIO;
+	}
+	rocksdb_iter_destroy(it);
+	if (!rc && recs.err)
+		rc = recs.err;
+	if (!rc && n)
+		val = malloc(STORE_RUN_VAL_MAX);
+	if (!rc && n && !val)
+		rc = -ENOMEM;
+	cdec_init(&d, recs.data, recs.len);
+	for (unsigned i = 0; i < n && !rc; i++) {
+		const uint8_t *v;
+		uint32_t vl;
+		uint64_t at, slot, csum, e, a0, b0;
+		uint32_t slen;
+		struct store_run r;
+		int kind;
+
+		dec_u64(&d, &at);
+		dec_bytes(&d, &v, &vl);
+		if (d.err) {
+			rc = -EIO;
+			break;
+		}
+		kind = store_run_parse(v, vl, cs, &r);
+		if (kind < 0) {
+			rc = -EIO;
+			break;
+		}
+		if (kind == 0) {
+			/* a per-chunk record (PREP_DROP only); one before lo is not ours */
+			if (at < lo)
+				continue;
+			kind = store_chunk_slot_parse(v, vl, cs, &slot, &slen, &csum);
+			if (kind < 0) {
+				rc = -EIO;
+				break;
+			}
+			if (kind > 0)
+				slot_free(a, slot);
+			wb_del(a->s, k, store_key_chunk(k, nid, at));
+			continue;
+		}
+		e = at + r.count; /* [at, e) */
+		a0 = at > lo ? at : lo;
+		b0 = e - 1 < hi ? e - 1 : hi;
+		if (e <= lo || a0 > b0)
+			continue;
+		if (a0 > at) {
+			/* the part before stays a run under its key: all its chunks are full */
+			size_t l = store_run_build(val, r.slot0, (uint32_t)(a0 - at), (uint32_t)cs,
+						   r.csum);
+
+			wb_put(a->s, k, store_key_chunk(k, nid, at), val, l);
+		} else {
+			wb_del(a->s, k, store_key_chunk(k, nid, at));
+		}
+		if (b0 + 1 < e) {
+			uint32_t off = (uint32_t)(b0 + 1 - at);
+			size_t l = store_run_build(val, r.slot0 + off, r.count - off, r.lastlen,
+						   r.csum + 8ull * off);
+
+			wb_put(a->s, k, store_key_chunk(k, nid, b0 + 1), val, l);
+		}
+		for (uint64_t j = a0; j <= b0; j++) {
+			uint32_t ri = (uint32_t)(j - at);
+
+			if (mode == PREP_DROP)
+				slot_free(a, r.slot0 + ri);
+			else
+				put_slot_rec(a, nid, j, store_run_csum(&r, ri), r.slot0 + ri,
+					     ri + 1 == r.count ? r.lastlen : (uint32_t)cs);
+		}
+	}
+	free(val);
+	cbuf_free(&recs);
+	return rc;
+}
+
+/* Loads chunk idx into buf (cs bytes), *n = stored length (0 for a hole); *old = the slot
+ * it lives in (STORE_NO_SLOT: inline or hole). */
+static int chunk_load(struct actx *a, struct obj *o, uint64_t idx, uint8_t *buf, size_t *n,
+		      uint64_t *old)
+{
+	uint64_t csum, start, nid = o->on.nid;
+	struct store_run r;
 	uint32_t len;
 	size_t vl;
 	char *v;
-	int rc = store_wb_get(a->s, k, store_key_chunk(k, nid, idx), &v, &vl);
+	int rc = rec_find(a, nid, idx, o->on.flags & STORE_ONODE_RUNS, &v, &vl, &start);
 
 	*n = 0;
 	*old = STORE_NO_SLOT;
@@ -272,9 +478,18 @@ static int chunk_load(struct actx *a, uint64_t nid, uint64_t idx, uint8_t *buf, 
 		return 0;
 	if (rc)
 		return rc;
+	rc = store_run_parse(v, vl, a->s->chunk_size, &r);
+	if (rc > 0) {
+		/* read only: callers that rewrite the chunk split its run first */
+		rc = store_run_load(a->s, &r, nid, start, idx, buf, n);
+		if (rc)
+			store_count_csum_error(a->s);
+		rocksdb_free(v);
+		return rc ? -EIO : 0;
+	}
 	if (store_chunk_slot_parse(v, vl, a->s->chunk_size, old, &len, &csum) <= 0)
 		*old = STORE_NO_SLOT;
-	rc = store_chunk_load(a->s, v, vl, nid, idx, buf, n);
+	rc = rc < 0 ? rc : store_chunk_load(a->s, v, vl, nid, idx, buf, n);
 	if (rc)
 		store_count_csum_error(a->s);
 	rocksdb_free(v);
@@ -383,12 +598,33 @@ static void slot_free(struct actx *a, uint64_t slot)
 /* Deletes the chunk with key k, freeing its slot. */
 static int chunk_drop(struct actx *a, const uint8_t *k, size_t kl, bool may_slot)
 {
-	uint64_t slot = STORE_NO_SLOT;
-	int rc = may_slot ? chunk_peek(a, k, kl, &slot) : 0;
+	uint64_t slot = STORE_NO_SLOT, csum;
+	struct store_run r;
+	uint32_t len;
+	size_t vl;
+	char *v;
+	int rc;
 
-	if (rc)
-		return rc;
-	slot_free(a, slot);
+	if (may_slot) {
+		rc = store_wb_get(a->s, k, kl, &v, &vl);
+		if (rc && rc != -ENOENT)
+			return rc;
+		if (!rc) {
+			rc = store_run_parse(v, vl, a->s->chunk_size, &r);
+			if (rc > 0) {
+				for (uint32_t i = 0; i < r.count; i++)
+					slot_free(a, r.slot0 + i);
+			} else if (rc == 0) {
+				rc = store_chunk_slot_parse(v, vl, a->s->chunk_size, &slot, &len,
+							    &csum);
+				if (rc > 0)
+					slot_free(a, slot);
+			}
+			rocksdb_free(v);
+			if (rc < 0)
+				return -EIO;
+		}
+	}
 	wb_del(a->s, k, kl);
 	return 0;
 }
@@ -484,22 +720,26 @@ static int write_slots(struct actx *a, struct obj *o, uint64_t first, uint64_t l
 				 csum + i);
 		i = j;
 	}
-	for (uint64_t i = 0; i < n && !rc; i++) {
-		uint64_t idx = first + i, len = (i + 1) * cs <= bytes ? cs : bytes - i * cs, old;
-		uint8_t k[17], val[STORE_SLOT_VAL];
-		size_t kl = store_key_chunk(k, o->on.nid, idx);
+	/* one record per run of consecutive slots (at most STORE_RUN_MAX chunks); the old
+	 * records of these chunks were dropped by the caller */
+	for (uint64_t i = 0; i < n && !rc;) {
+		uint64_t j = i + 1, lastlen;
+		uint8_t k[17], val[STORE_RUN_VAL_MAX];
+		size_t vl;
 
-		old = STORE_NO_SLOT;
-		if (idx * cs < o->on.size && (o->on.flags & STORE_ONODE_SLOTS) &&
-		    (rc = chunk_peek(a, k, kl, &old)))
-			break;
-		slot_free(a, old);
-		store_chunk_slot_build(val, csum[i], slots[i], (uint32_t)len);
-		wb_put(a->s, k, kl, val, sizeof(val));
-		rc = slot_mark(a, slots[i], true);
+		while (j < n && j - i < STORE_RUN_MAX && slots[j] == slots[j - 1] + 1)
+			j++;
+		lastlen = bytes - (j - 1) * cs < cs ? bytes - (j - 1) * cs : cs;
+		vl = store_run_build(val, slots[i], (uint32_t)(j - i), (uint32_t)lastlen, NULL);
+		for (uint64_t x = i; x < j && !rc; x++) {
+			store_run_set_csum(val, (uint32_t)(x - i), csum[x]);
+			rc = slot_mark(a, slots[x], true);
+		}
+		wb_put(a->s, k, store_key_chunk(k, o->on.nid, first + i), val, vl);
+		i = j;
 	}
 	a->t->wrote_slots = true;
-	o->on.flags |= STORE_ONODE_SLOTS;
+	o->on.flags |= STORE_ONODE_SLOTS | STORE_ONODE_RUNS;
 	free(slots);
 	return rc;
 }
@@ -524,7 +764,11 @@ static int do_write(struct actx *a, struct obj *o, uint64_t off, uint64_t len, c
 		if (dfirst <= dlast && dlast != UINT64_MAX) {
 			uint64_t from = dfirst * cs, to = (dlast + 1) * cs < end ? (dlast + 1) * cs : end;
 
-			rc = write_slots(a, o, dfirst, dlast, data + (from - off), to - from);
+			if (from < o->on.size)
+				rc = range_prep(a, o, dfirst, dlast, PREP_DROP);
+			if (!rc)
+				rc = write_slots(a, o, dfirst, dlast, data + (from - off),
+						 to - from);
 			if (rc)
 				return rc;
 		} else {
@@ -540,6 +784,9 @@ static int do_write(struct actx *a, struct obj *o, uint64_t off, uint64_t len, c
 			pos = (dlast + 1) * cs < end ? (dlast + 1) * cs : end;
 			continue;
 		}
+		/* a chunk inside a run gets its own record first */
+		if (cstart < o->on.size && (rc = range_prep(a, o, idx, idx, PREP_EXPLODE)))
+			return rc;
 		if (a0 == 0 && (b0 == cs || cstart + b0 >= o->on.size)) {
 			/* covers every byte the chunk can hold (none lie past the size): no read */
 			uint8_t k[17];
@@ -550,7 +797,7 @@ static int do_write(struct actx *a, struct obj *o, uint64_t off, uint64_t len, c
 				return rc;
 			chunk_store(a, o->on.nid, idx, data + (pos - off), b0, old);
 		} else {
-			rc = chunk_load(a, o->on.nid, idx, buf, &n, &old);
+			rc = chunk_load(a, o, idx, buf, &n, &old);
 			if (rc)
 				return rc;
 			if (n < a0)
@@ -593,6 +840,13 @@ static int punch(struct actx *a, struct obj *o, uint64_t from, uint64_t to)
 
 	if (from >= to)
 		return 0;
+	/* split runs at the edge chunks (the only partial ones): every run left in the range
+	 * is then dropped whole */
+	rc = range_prep(a, o, from / cs, from / cs, PREP_EXPLODE);
+	if (!rc && to != UINT64_MAX)
+		rc = range_prep(a, o, (to - 1) / cs, (to - 1) / cs, PREP_EXPLODE);
+	if (rc)
+		return rc;
 	cbuf_init(&keys);
 	rc = chunk_list(a, o->on.nid, from / cs, to == UINT64_MAX ? UINT64_MAX : (to - 1) / cs,
 			&keys, &cnt);
@@ -618,7 +872,7 @@ static int punch(struct actx *a, struct obj *o, uint64_t from, uint64_t to)
 			rc = chunk_drop(a, k, kl, o->on.flags & STORE_ONODE_SLOTS);
 			continue;
 		}
-		rc = chunk_load(a, o->on.nid, idx, buf, &n, &old);
+		rc = chunk_load(a, o, idx, buf, &n, &old);
 		if (rc || a0 >= n)
 			continue;
 		if (b0 >= n) {
@@ -672,7 +926,7 @@ static int read_range(struct actx *a, struct obj *o, uint64_t off, size_t len, u
 
 		uint64_t old;
 
-		rc = chunk_load(a, o->on.nid, idx, cb, &n, &old);
+		rc = chunk_load(a, o, idx, cb, &n, &old);
 		if (rc)
 			return rc;
 		if (n > a0)
@@ -738,11 +992,22 @@ static int copy_keys(struct actx *a, char type, uint64_t src, uint64_t dst)
 			uint64_t idx = kl == 17 ? store_get_be64(k + 9) : 0;
 			uint8_t *buf = a->s->chunkbuf + STORE_CHUNK_HDR;
 
-			rc = kl == 17 ? store_chunk_load(a->s, v, vl, src, idx, buf, &dl) : -EIO;
-			if (rc) {
+			struct store_run r;
+			int run = store_run_parse(v, vl, a->s->chunk_size, &r);
+
+			/* a run is copied chunk by chunk, inline (clone copies data) */
+			for (uint32_t j = 0; run > 0 && j < r.count && !rc; j++) {
+				rc = store_run_load(a->s, &r, src, idx, idx + j, buf, &dl);
+				if (!rc)
+					chunk_store(a, dst, idx + j, buf, dl, STORE_NO_SLOT);
+			}
+			if (run == 0)
+				rc = kl == 17 ? store_chunk_load(a->s, v, vl, src, idx, buf, &dl)
+					      : -EIO;
+			if (run < 0 || rc) {
 				store_count_csum_error(a->s);
 				rc = -EIO;
-			} else {
+			} else if (run == 0) {
 				chunk_store(a, dst, idx, buf, dl, STORE_NO_SLOT);
 			}
 		} else {

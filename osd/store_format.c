@@ -13,11 +13,14 @@
 #include "common/checksum.h"
 #include "osd/store_int.h"
 
-#define SUPER_V 1
+/* 2: data runs ("D" values of form 3); a store of 1 (per-chunk records only) opens and
+ * is marked 2 at open; an older binary refuses a store of 2 (compat 2) */
+#define SUPER_V STORE_FORMAT_V
 #define TOTALS_V 1
 #define ONODE_V 1
 #define CHUNK_V 1
 #define CHUNK_SLOT_V 2
+#define CHUNK_RUN_V 3
 
 uint64_t store_name_hash(const void *name, size_t len)
 {
@@ -26,7 +29,7 @@ uint64_t store_name_hash(const void *name, size_t len)
 
 void store_super_encode(const struct store_super *sb, struct cbuf *b)
 {
-	size_t st = enc_start(b, SUPER_V, 1);
+	size_t st = enc_start(b, SUPER_V, SUPER_V);
 
 	enc_raw(b, sb->magic, sizeof(sb->magic));
 	enc_u32(b, sb->chunk_size);
@@ -42,6 +45,7 @@ int store_super_decode(struct store_super *sb, const void *p, size_t n)
 	cdec_init(&d, p, n);
 	if (dec_start(&d, SUPER_V, &body, &v))
 		return d.err;
+	sb->version = v;
 	dec_raw(&body, sb->magic, sizeof(sb->magic));
 	dec_u32(&body, &sb->chunk_size);
 	dec_u64(&body, &sb->created_ns);
@@ -110,7 +114,8 @@ int store_onode_decode(struct store_onode *o, const void *p, size_t n)
 		return body.err;
 	if (dec_finish(&d, &body))
 		return d.err;
-	if (o->nid == 0 || o->size > STORE_OBJECT_SIZE_CAP || (o->flags & ~STORE_ONODE_SLOTS))
+	if (o->nid == 0 || o->size > STORE_OBJECT_SIZE_CAP || 
+	    (o->flags & ~(STORE_ONODE_SLOTS | STORE_ONODE_RUNS)))
 		return -EBADMSG;
 	return 0;
 }
@@ -230,6 +235,73 @@ void store_chunk_slot_build(uint8_t *out, uint64_t csum, uint64_t slot, uint32_t
 	}
 	for (int i = 0; i < 4; i++)
 		out[17 + i] = (uint8_t)(len >> (8 * i));
+}
+
+int store_run_parse(const void *val, size_t vlen, size_t chunk_size, struct store_run *r)
+{
+	const uint8_t *v = val;
+
+	if (vlen < 1 || v[0] != CHUNK_RUN_V)
+		return 0;
+	if (vlen < STORE_RUN_HDR)
+		return -EBADMSG;
+	r->slot0 = 0;
+	for (int i = 0; i < 8; i++)
+		r->slot0 |= (uint64_t)v[1 + i] << (8 * i);
+	r->count = (uint32_t)v[9] | (uint32_t)v[10] << 8 | (uint32_t)v[11] << 16 |
+		   (uint32_t)v[12] << 24;
+	r->lastlen = (uint32_t)v[13] | (uint32_t)v[14] << 8 | (uint32_t)v[15] << 16 |
+		     (uint32_t)v[16] << 24;
+	r->csum = v + STORE_RUN_HDR;
+	if (r->count == 0 || r->count > STORE_RUN_MAX || vlen != STORE_RUN_HDR + 8ull * r->count ||
+	    r->lastlen == 0 || r->lastlen > chunk_size || r->slot0 + r->count > (1ull << 48))
+		return -EBADMSG;
+	return 1;
+}
+
+uint64_t store_run_csum(const struct store_run *r, uint32_t i)
+{
+	uint64_t h = 0;
+
+	for (int b = 0; b < 8; b++)
+		h |= (uint64_t)r->csum[8 * i + b] << (8 * b);
+	return h;
+}
+
+size_t store_run_build(uint8_t *out, uint64_t slot0, uint32_t count, uint32_t lastlen,
+		       const uint8_t *csum_le)
+{
+	out[0] = CHUNK_RUN_V;
+	for (int i = 0; i < 8; i++)
+		out[1 + i] = (uint8_t)(slot0 >> (8 * i));
+	for (int i = 0; i < 4; i++) {
+		out[9 + i] = (uint8_t)(count >> (8 * i));
+		out[13 + i] = (uint8_t)(lastlen >> (8 * i));
+	}
+	if (csum_le)
+		memmove(out + STORE_RUN_HDR, csum_le, 8ull * count);
+	return STORE_RUN_HDR + 8ull * count;
+}
+
+void store_run_set_csum(uint8_t *out, uint32_t i, uint64_t h)
+{
+	for (int b = 0; b < 8; b++)
+		out[STORE_RUN_HDR + 8 * i + b] = (uint8_t)(h >> (8 * b));
+}
+
+int store_run_load(struct store *s, const struct store_run *r, uint64_t nid, uint64_t start,
+		   uint64_t idx, uint8_t *buf, size_t *n)
+{
+	uint32_t i = (uint32_t)(idx - start);
+	size_t len = i + 1 == r->count ? r->lastlen : s->chunk_size;
+
+	if (idx < start || idx - start >= r->count)
+		return -EBADMSG;
+	if (pread(s->datafd, buf, len, (off_t)((r->slot0 + i) * s->chunk_size)) != (ssize_t)len)
+		return -EIO;
+	*n = len;
+	return cairn_xxh3_seed(buf, len, store_chunk_seed(nid, idx)) == store_run_csum(r, i) ? 0
+											: -EIO;
 }
 
 int store_chunk_load(struct store *s, const void *val, size_t vlen, uint64_t nid, uint64_t idx,

@@ -42,6 +42,37 @@ static bool slot_owned(struct fsck *f, uint64_t slot, uint64_t nid, uint64_t idx
 	return ok;
 }
 
+/* Checks every chunk of a run keyed at idx: bytes, slot bits, not past the size. */
+static const char *check_run(struct fsck *f, const struct store_onode *on, uint64_t idx,
+			     const struct store_run *r, char *why, size_t whylen)
+{
+	uint64_t cs = f->s->chunk_size;
+	size_t n;
+
+	if ((idx + r->count - 1) * cs + r->lastlen > on->size) {
+		snprintf(why, whylen, "data run %llu+%u past the object size %llu",
+			 (unsigned long long)idx, r->count, (unsigned long long)on->size);
+		return why;
+	}
+	for (uint32_t i = 0; i < r->count; i++) {
+		int rc = store_run_load(f->s, r, on->nid, idx, idx + i, f->buf, &n);
+
+		if (rc) {
+			store_count_csum_error(f->s);
+			snprintf(why, whylen, "checksum mismatch in data chunk %llu (bytes %llu..)",
+				 (unsigned long long)(idx + i),
+				 (unsigned long long)((idx + i) * cs));
+			return why;
+		}
+		if (!slot_owned(f, r->slot0 + i, on->nid, idx + i)) {
+			snprintf(why, whylen, "data chunk %llu: slot %llu not recorded as in use",
+				 (unsigned long long)(idx + i), (unsigned long long)(r->slot0 + i));
+			return why;
+		}
+	}
+	return NULL;
+}
+
 /* Checks one object's chunks; returns NULL or why it is damaged (static string / buf). */
 static const char *check_data(struct fsck *f, const struct store_onode *on, char *why,
 			      size_t whylen)
@@ -49,6 +80,7 @@ static const char *check_data(struct fsck *f, const struct store_onode *on, char
 	uint8_t lo[9], hi[9];
 	char *err = NULL;
 	const char *res = NULL;
+	uint64_t next = 0;
 
 	store_key_nid(lo, 'D', on->nid);
 	store_key_nid(hi, 'D', on->nid + 1);
@@ -58,6 +90,7 @@ static const char *check_data(struct fsck *f, const struct store_onode *on, char
 		const uint8_t *k = (const uint8_t *)rocksdb_iter_key(f->dit, &kl);
 		const char *v;
 		uint64_t idx, slot, csum;
+		struct store_run run;
 		uint32_t slen;
 		int rc;
 
@@ -69,7 +102,22 @@ static const char *check_data(struct fsck *f, const struct store_onode *on, char
 		}
 		idx = store_get_be64(k + 9);
 		v = rocksdb_iter_value(f->dit, &vl);
-		rc = store_chunk_load(f->s, v, vl, on->nid, idx, f->buf, &n);
+		if (idx < next) {
+			snprintf(why, whylen, "data record %llu overlaps the run before it",
+				 (unsigned long long)idx);
+			res = why;
+			break;
+		}
+		rc = store_run_parse(v, vl, f->s->chunk_size, &run);
+		if (rc > 0) {
+			res = check_run(f, on, idx, &run, why, whylen);
+			if (res)
+				break;
+			next = idx + run.count;
+			continue;
+		}
+		next = idx + 1;
+		rc = rc < 0 ? rc : store_chunk_load(f->s, v, vl, on->nid, idx, f->buf, &n);
 		if (rc == 0 && store_chunk_slot_parse(v, vl, f->s->chunk_size, &slot, &slen, &csum) > 0 &&
 		    !slot_owned(f, slot, on->nid, idx)) {
 			snprintf(why, whylen, "data chunk %llu: slot %llu not recorded as in use",
@@ -175,6 +223,30 @@ int store_fsck(struct store *s, store_fsck_cb_t bad, void *arg)
 	return damaged;
 }
 
+/* The data record covering the chunk of key k (the last key <= k of its object): 0, *v
+ * (rocksdb_free) and *start (its chunk index); -ENOENT. */
+static int find_rec(struct store *s, const uint8_t *k, size_t kl, char **v, size_t *vl,
+		    uint64_t *start)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ro, s->cf[1]);
+	int rc = -ENOENT;
+
+	rocksdb_iter_seek_for_prev(it, (const char *)k, kl);
+	if (rocksdb_iter_valid(it)) {
+		size_t fkl;
+		const char *fk = rocksdb_iter_key(it, &fkl);
+		const char *val = rocksdb_iter_value(it, vl);
+
+		if (fkl == 17 && memcmp(fk, k, 9) == 0 && (*v = malloc(*vl ? *vl : 1))) {
+			memcpy(*v, val, *vl);
+			*start = store_get_be64((const uint8_t *)fk + 9);
+			rc = 0;
+		}
+	}
+	rocksdb_iter_destroy(it);
+	return rc;
+}
+
 int store_debug_corrupt(struct store *s, const char *coll, const void *oid, size_t oidlen,
 			uint64_t off)
 {
@@ -182,7 +254,7 @@ int store_debug_corrupt(struct store *s, const char *coll, const void *oid, size
 	struct store_onode on;
 	char *v = NULL, *err = NULL;
 	size_t vl, kl;
-	uint64_t idx;
+	uint64_t idx, start;
 	int rc;
 
 	if (!coll || !store_coll_name_valid(coll, strnlen(coll, STORE_COLL_NAME_MAX + 1)) ||
@@ -201,17 +273,28 @@ int store_debug_corrupt(struct store *s, const char *coll, const void *oid, size
 		goto out;
 	idx = off / s->chunk_size;
 	kl = store_key_chunk(k, on.nid, idx);
-	v = rocksdb_get_cf(s->db, s->ro, s->cf[1], (const char *)k, kl, &vl, &err);
-	if (err || !v) {
-		rc = err ? -EIO : -ENOENT;
+	rc = find_rec(s, k, kl, &v, &vl, &start);
+	if (rc)
 		goto out;
-	}
 	{
 		uint64_t slot, csum;
+		struct store_run r;
 		uint32_t slen;
 		uint8_t byte;
 
-		rc = store_chunk_slot_parse(v, vl, s->chunk_size, &slot, &slen, &csum);
+		rc = store_run_parse(v, vl, s->chunk_size, &r);
+		if (rc > 0 && idx - start >= r.count) {
+			rc = -ENOENT;
+			goto out;
+		}
+		if (rc > 0) {
+			slot = r.slot0 + (idx - start);
+			slen = idx - start + 1 == r.count ? r.lastlen : s->chunk_size;
+		} else if (rc == 0) {
+			rc = start != idx ? -ENOENT
+					  : store_chunk_slot_parse(v, vl, s->chunk_size, &slot,
+								   &slen, &csum);
+		}
 		if (rc < 0)
 			goto out;
 		if (rc > 0) {

@@ -21,6 +21,16 @@
  *   1 inline: u8 1 | u64 xxh3 | data                  (small writes, through the WAL)
  *   2 slot:   u8 2 | u64 xxh3 | u64 slot | u32 len    (data at slot * chunk_size in the
  *                                                      file "data": large writes, once)
+ *   3 run:    u8 3 | u64 slot0 | u32 count | u32 lastlen | count x u64 xxh3
+ *             chunks key..key+count-1 in slots slot0..slot0+count-1 (writes of at least
+ *             store_direct_write_min: one record per up to STORE_RUN_MAX chunks); every
+ *             chunk full but the last (lastlen bytes); one xxh3 per chunk, so a flipped
+ *             byte fails only its chunk's reads.
+ * Records of an object never overlap: a chunk is covered by at most one record, found by
+ * the last key <= its index (seek_for_prev; only for objects with STORE_ONODE_RUNS, the
+ * others keep one get per chunk). A change to part of a run first splits it: the part
+ * outside the change stays a run (before: same key, shorter; after: a new key), the
+ * chunks inside become per-chunk slot records (same slots, same xxh3) or are dropped.
  * xxh3 = xxh3_seed(data, nid * golden ^ chunk index): a value copied to the wrong key, or a
  * slot holding someone else's bytes, fails its check.
  *
@@ -97,6 +107,10 @@ struct store_txn {
 	 * once it is durable) and whether it wrote slot data (the commit syncs the data file) */
 	struct cbuf freed;
 	bool wrote_slots;
+	/* ops.data is not ours to free (store_txn_share / store_txn_decode_owned): freeing t
+	 * calls ops_release(ops_arg) instead, and t takes no more ops */
+	void (*ops_release)(void *arg);
+	void *ops_arg;
 };
 
 /* Decodes and validates the next op from d (bounds, limits, names); -EBADMSG etc. */
@@ -115,7 +129,9 @@ struct store_super {
 	char magic[16];
 	uint32_t chunk_size;
 	uint64_t created_ns;
+	uint8_t version; /* decoded: the format it was written in (STORE_FORMAT_V now) */
 };
+#define STORE_FORMAT_V 2 /* 1: one record per chunk; 2: + data runs (form 3) */
 struct store_totals {
 	uint64_t next_nid;
 	uint64_t objects;
@@ -128,6 +144,7 @@ struct store_onode {
 	uint32_t flags;
 };
 #define STORE_ONODE_SLOTS 1u /* some chunk may live in a slot (else all are inline) */
+#define STORE_ONODE_RUNS 2u  /* some data record may be a run (else one record per chunk) */
 
 void store_super_encode(const struct store_super *sb, struct cbuf *b);
 int store_super_decode(struct store_super *sb, const void *p, size_t n);
@@ -161,6 +178,25 @@ int store_chunk_slot_parse(const void *val, size_t vlen, size_t chunk_size, uint
 			   uint32_t *len, uint64_t *csum);
 void store_chunk_slot_build(uint8_t *out, uint64_t csum, uint64_t slot, uint32_t len);
 uint64_t store_chunk_seed(uint64_t nid, uint64_t idx);
+
+/* A run record (form 3): chunks start..start+count-1 in slots slot0..; csum points into the
+ * value (count little-endian u64). */
+#define STORE_RUN_HDR 17u
+#define STORE_RUN_MAX 256u
+#define STORE_RUN_VAL_MAX (STORE_RUN_HDR + 8u * STORE_RUN_MAX)
+struct store_run {
+	uint64_t slot0;
+	uint32_t count, lastlen;
+	const uint8_t *csum;
+};
+/* 1 and *r if val is a run; 0 if it is not; -EBADMSG. */
+int store_run_parse(const void *val, size_t vlen, size_t chunk_size, struct store_run *r);
+uint64_t store_run_csum(const struct store_run *r, uint32_t i);
+/* Writes a run value into out (STORE_RUN_VAL_MAX bytes), checksums copied from csum_le
+ * (count x le64, may overlap out) or left for store_run_set_csum (NULL); returns its size. */
+size_t store_run_build(uint8_t *out, uint64_t slot0, uint32_t count, uint32_t lastlen,
+		       const uint8_t *csum_le);
+void store_run_set_csum(uint8_t *out, uint32_t i, uint64_t h);
 /* Writes the STORE_CHUNK_HDR-byte header of a chunk value holding data[n]. */
 void store_chunk_header(uint8_t *hdr, uint64_t nid, uint64_t idx, const void *data, size_t n);
 /* Verifies a chunk value: 0 and *data, *n; -EBADMSG (malformed), -EIO (checksum). */
@@ -271,6 +307,9 @@ void store_alloc_free_all(struct store *s);
  * verifies it. 0 + *n; -EIO (checksum, counted by the caller), -EBADMSG. */
 int store_chunk_load(struct store *s, const void *val, size_t vlen, uint64_t nid, uint64_t idx,
 		     uint8_t *buf, size_t *n);
+/* Reads chunk idx of run r (keyed at start) into buf and verifies it: 0 + *n; -EIO. */
+int store_run_load(struct store *s, const struct store_run *r, uint64_t nid, uint64_t start,
+		   uint64_t idx, uint8_t *buf, size_t *n);
 /* Counts a checksum failure. */
 void store_count_csum_error(struct store *s);
 

@@ -34,13 +34,21 @@ void store_txn_free(struct store_txn *t)
 {
 	if (!t)
 		return;
-	cbuf_free(&t->ops);
+	if (t->ops_release)
+		t->ops_release(t->ops_arg);
+	else
+		cbuf_free(&t->ops);
 	cbuf_free(&t->freed);
 	free(t);
 }
 
 void store_txn_reset(struct store_txn *t)
 {
+	if (t->ops_release) {
+		t->ops_release(t->ops_arg);
+		t->ops_release = NULL;
+		cbuf_init(&t->ops);
+	}
 	cbuf_reset(&t->ops);
 	t->nops = 0;
 	t->err = 0;
@@ -125,7 +133,7 @@ static size_t op_begin(struct store_txn *t, uint8_t code, const char *coll, cons
 {
 	size_t mark = t->ops.len;
 
-	*err = check_coll(coll);
+	*err = t->ops_release ? -EBUSY : check_coll(coll);
 	if (!*err)
 		*err = check_oid(oid, oidlen);
 	if (*err)
@@ -139,7 +147,7 @@ static size_t op_begin(struct store_txn *t, uint8_t code, const char *coll, cons
 static int coll_op(struct store_txn *t, uint8_t code, const char *coll)
 {
 	size_t mark = t->ops.len;
-	int err = check_coll(coll);
+	int err = t->ops_release ? -EBUSY : check_coll(coll);
 
 	if (err)
 		return op_fail(t, mark, err);
@@ -572,30 +580,96 @@ int store_txn_encode(const struct store_txn *t, struct cbuf *out)
 	return out->err;
 }
 
-int store_txn_decode(struct store_txn *t, const void *p, size_t n)
+int store_txn_share(struct store_txn *t, uint8_t *hdr, void **ops, size_t *olen,
+		    void (*release)(void *arg), void *arg)
+{
+	struct cbuf h = { .data = hdr, .cap = STORE_TXN_WIRE_HDR };
+	size_t start;
+
+	if (t->err)
+		return t->err;
+	if (t->ops_release)
+		return -EBUSY;
+	if (t->ops.len > UINT32_MAX - 8)
+		return -E2BIG;
+	/* store_txn_encode's envelope and the length of its byte string, minus the bytes */
+	start = enc_start(&h, TXN_VERSION, TXN_COMPAT);
+	enc_u32(&h, t->nops);
+	enc_u32(&h, (uint32_t)t->ops.len);
+	if (h.err || h.data != hdr || h.len != STORE_TXN_WIRE_HDR)
+		return -EINVAL;
+	for (int i = 0; i < 4; i++) /* the envelope's body length, as enc_finish would */
+		hdr[start + i] = (uint8_t)((8 + t->ops.len) >> (8 * i));
+	if (!t->ops.data && !(t->ops.data = malloc(1)))
+		return -ENOMEM;
+	*ops = t->ops.data;
+	*olen = t->ops.len;
+	t->ops_release = release;
+	t->ops_arg = arg;
+	return 0;
+}
+
+/* Validates a wire transaction: its op bytes in *bytes (blen), nops ops. */
+static int txn_check(const void *p, size_t n, const uint8_t **bytes, uint32_t *blen,
+		     uint32_t *nops)
 {
 	struct cdec d, body, ops;
 	struct store_op op;
-	const uint8_t *bytes;
-	uint32_t nops, blen;
 	uint8_t version;
-	int err;
 
 	cdec_init(&d, p, n);
 	if (dec_start(&d, TXN_VERSION, &body, &version))
 		return d.err;
-	dec_u32(&body, &nops);
-	dec_bytes(&body, &bytes, &blen);
+	dec_u32(&body, nops);
+	dec_bytes(&body, bytes, blen);
 	if (body.err)
 		return body.err;
 	if (dec_finish(&d, &body))
 		return d.err;
-	cdec_init(&ops, bytes, blen);
-	for (uint32_t i = 0; i < nops; i++)
+	cdec_init(&ops, *bytes, *blen);
+	for (uint32_t i = 0; i < *nops; i++)
 		if (store_op_next(&ops, &op))
 			return ops.err == -ENOMEM ? -ENOMEM : -EBADMSG;
 	if (dec_left(&ops))
 		return -EBADMSG;
+	return 0;
+}
+
+static void free_base(void *p) { free(p); }
+
+int store_txn_decode_owned(struct store_txn *t, void *buf, size_t n)
+{
+	const uint8_t *bytes;
+	uint32_t nops, blen;
+	int err;
+
+	if (t->ops.len || t->nops || t->ops_release)
+		return -EBUSY;
+	if (!buf)
+		return -EBADMSG;
+	err = txn_check(buf, n, &bytes, &blen, &nops);
+	if (err)
+		return err;
+	cbuf_free(&t->ops);
+	t->ops.data = (uint8_t *)bytes;
+	t->ops.len = t->ops.cap = blen;
+	t->ops_release = free_base;
+	t->ops_arg = buf;
+	t->nops = nops;
+	return 0;
+}
+
+int store_txn_decode(struct store_txn *t, const void *p, size_t n)
+{
+	const uint8_t *bytes;
+	uint32_t nops, blen;
+	int err;
+
+	if (t->ops_release)
+		return -EBUSY;
+	err = txn_check(p, n, &bytes, &blen, &nops);
+	if (err)
+		return err;
 	enc_raw(&t->ops, bytes, blen);
 	if (t->ops.err) {
 		err = t->ops.err;

@@ -770,6 +770,9 @@ static void test_bitrot(void **state)
 	assert_int_equal(store_fsck(f->s, bad_cb, &bl), 0);
 }
 
+static int released;
+static void count_release(void *arg) { ++*(int *)arg; }
+
 static void test_txn_encode(void **state)
 {
 	struct store_txn *t = store_txn_new(), *u = store_txn_new();
@@ -817,6 +820,39 @@ static void test_txn_encode(void **state)
 		store_txn_reset(u);
 		(void)store_txn_decode(u, b.data, b.len);
 		b.data[i] = save;
+	}
+	/* store_txn_share: hdr + the op bytes in place are the same wire form; t takes no more
+	 * ops and calls release instead of freeing them; decode_owned takes a buffer over */
+	{
+		uint8_t hdr[STORE_TXN_WIRE_HDR];
+		void *ops;
+		size_t olen;
+		uint8_t *wire;
+		struct store_txn *w = store_txn_new();
+
+		released = 0;
+		assert_int_equal(store_txn_share(t, hdr, &ops, &olen, count_release, &released), 0);
+		assert_int_equal(STORE_TXN_WIRE_HDR + olen, b.len);
+		assert_memory_equal(hdr, b.data, STORE_TXN_WIRE_HDR);
+		assert_memory_equal(ops, b.data + STORE_TXN_WIRE_HDR, olen);
+		assert_int_equal(store_txn_touch(t, "c", O("x")), -EBUSY);
+		assert_int_equal(store_txn_share(t, hdr, &ops, &olen, count_release, &released),
+				 -EBUSY);
+		wire = malloc(b.len);
+		memcpy(wire, b.data, b.len);
+		assert_int_equal(store_txn_decode_owned(w, wire, b.len - 1), -EBADMSG);
+		assert_int_equal(store_txn_decode_owned(w, wire, b.len), 0);
+		assert_int_equal(store_txn_num_ops(w), 17);
+		cbuf_reset(&b2);
+		assert_int_equal(store_txn_encode(w, &b2), 0);
+		assert_int_equal(b2.len, b.len);
+		assert_memory_equal(b2.data, b.data, b.len);
+		assert_int_equal(store_txn_decode_owned(w, b.data, b.len), -EBUSY);
+		store_txn_free(w); /* frees wire (valgrind/asan would tell) */
+		store_txn_free(t);
+		t = NULL;
+		assert_int_equal(released, 1);
+		free(ops);
 	}
 	cbuf_free(&b);
 	cbuf_free(&b2);
@@ -1158,6 +1194,119 @@ static void test_big_slots(void **state)
 	free(buf);
 }
 
+/* Data runs (one record per up to 256 slot chunks): a partial overwrite splits a run, a big
+ * overwrite across two runs trims both, zero and truncate inside a run, clone and
+ * clone_range of runs, and a flipped byte inside a run fails only that chunk's reads. */
+static void runs_check(struct fx *f, const char *o, const uint8_t *exp, size_t n, uint8_t *buf)
+{
+	assert_int_equal(store_read(f->s, "u", O(o), 0, n + 4096, buf), (ssize_t)n);
+	assert_memory_equal(buf, exp, n);
+	/* small reads (the seek-for-prev path) at a few places */
+	for (size_t off = 3; off < n; off += 123457) {
+		size_t len = n - off < 5000 ? n - off : 5000;
+
+		assert_int_equal(store_read(f->s, "u", O(o), off, 5000, buf), (ssize_t)len);
+		assert_memory_equal(buf, exp + off, len);
+	}
+}
+
+static void test_runs(void **state)
+{
+	struct fx *f = *state;
+	const size_t n = 2u << 20, cs = 4096;
+	uint8_t *data = malloc(n), *exp = malloc(n), *buf = malloc(n + 4096);
+	struct badlist bl = { 0 };
+	struct store_txn *t;
+	size_t size = n;
+
+	for (size_t i = 0; i < n; i++)
+		data[i] = (uint8_t)(i * 29 + (i >> 12));
+	mkcoll(f, "u");
+	put(f, "u", "a", 0, data, n); /* 512 chunks: two runs of 256 */
+	memcpy(exp, data, n);
+	runs_check(f, "a", exp, size, buf);
+	/* a partial overwrite splits a run (before | one chunk | after) */
+	put(f, "u", "a", 300000, "partial", 7);
+	memcpy(exp + 300000, "partial", 7);
+	runs_check(f, "a", exp, size, buf);
+	/* an aligned 4K overwrite inside a run, and a big unaligned one across both runs */
+	put(f, "u", "a", 10 * cs, data + n - cs, cs);
+	memcpy(exp + 10 * cs, data + n - cs, cs);
+	put(f, "u", "a", (1u << 20) - 70000, data, 150001);
+	memcpy(exp + (1u << 20) - 70000, data, 150001);
+	runs_check(f, "a", exp, size, buf);
+	assert_int_equal(store_fsck(f->s, bad_cb, &bl), 0);
+	/* zero inside a run, then truncate inside a run and grow again */
+	t = store_txn_new();
+	store_txn_zero(t, "u", O("a"), 1500000, 70001);
+	store_txn_truncate(t, "u", O("a"), 1800000 + 123);
+	store_txn_truncate(t, "u", O("a"), 1900000);
+	assert_int_equal(apply(f, t), 0);
+	memset(exp + 1500000, 0, 70001);
+	memset(exp + 1800000 + 123, 0, n - 1800000 - 123);
+	size = 1900000;
+	runs_check(f, "a", exp, size, buf);
+	assert_int_equal(store_fsck(f->s, bad_cb, &bl), 0);
+	/* clone (a copy, inline) and clone_range out of runs */
+	t = store_txn_new();
+	store_txn_clone(t, "u", O("a"), O("c"));
+	store_txn_clone_range(t, "u", O("a"), 200000, 900000, O("r"), 5);
+	assert_int_equal(apply(f, t), 0);
+	runs_check(f, "c", exp, size, buf);
+	assert_int_equal(store_read(f->s, "u", O("r"), 5, 900000, buf), 900000);
+	assert_memory_equal(buf, exp + 200000, 900000);
+	reopen(f);
+	runs_check(f, "a", exp, size, buf);
+	runs_check(f, "c", exp, size, buf);
+	assert_int_equal(store_fsck(f->s, bad_cb, &bl), 0);
+	/* a flipped byte inside a run: -EIO for reads of that chunk only */
+	put(f, "u", "b", 0, data, n);
+	assert_int_equal(store_debug_corrupt(f->s, "u", O("b"), 77 * cs + 5), 0);
+	assert_int_equal(store_read(f->s, "u", O("b"), 77 * cs, 1, buf), -EIO);
+	assert_int_equal(store_read(f->s, "u", O("b"), 76 * cs, 3 * cs, buf), -EIO);
+	assert_int_equal(store_read(f->s, "u", O("b"), 0, 77 * cs, buf), (ssize_t)(77 * cs));
+	assert_memory_equal(buf, data, 77 * cs);
+	assert_int_equal(store_read(f->s, "u", O("b"), 78 * cs, n - 78 * cs, buf),
+			 (ssize_t)(n - 78 * cs));
+	assert_memory_equal(buf, data + 78 * cs, n - 78 * cs);
+	assert_int_equal(store_read(f->s, "u", O("b"), 76 * cs + 100, cs - 100, buf),
+			 (ssize_t)(cs - 100));
+	assert_memory_equal(buf, data + 76 * cs + 100, cs - 100);
+	bl.n = 0;
+	assert_int_equal(store_fsck(f->s, bad_cb, &bl), 1);
+	assert_string_equal(bl.last, "u/b");
+	/* a partial overwrite of the bad chunk fails; rewriting the whole chunk heals it */
+	t = store_txn_new();
+	store_txn_write(t, "u", O("b"), 77 * cs + 9, 1, "x");
+	assert_int_equal(apply(f, t), -EIO);
+	t = store_txn_new();
+	store_txn_clone(t, "u", O("b"), O("d"));
+	assert_int_equal(apply(f, t), -EIO);
+	put(f, "u", "b", 77 * cs, data + 77 * cs, cs);
+	assert_int_equal(store_read(f->s, "u", O("b"), 0, n, buf), (ssize_t)n);
+	assert_memory_equal(buf, data, n);
+	bl.n = 0;
+	assert_int_equal(store_fsck(f->s, bad_cb, &bl), 0);
+	/* remove frees every slot of every run: a new object of the same size reuses them */
+	{
+		struct store_statfs a, b;
+
+		t = store_txn_new();
+		store_txn_remove(t, "u", O("a"));
+		store_txn_remove(t, "u", O("b"));
+		assert_int_equal(apply(f, t), 0);
+		assert_int_equal(store_statfs(f->s, &a), 0);
+		put(f, "u", "e", 0, data, n);
+		assert_int_equal(store_statfs(f->s, &b), 0);
+		assert_true(b.used < a.used + n / 2);
+	}
+	runs_check(f, "e", data, n, buf);
+	assert_int_equal(store_fsck(f->s, bad_cb, &bl), 0);
+	free(data);
+	free(exp);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1186,6 +1335,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_reads, setup_4k, teardown),
 		cmocka_unit_test_setup_teardown(test_read_stat, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_read_stat, setup_inline, teardown),
+		cmocka_unit_test_setup_teardown(test_runs, setup_4k, teardown),
 		cmocka_unit_test_setup_teardown(test_group_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_failure, setup_direct, teardown),
 	};
