@@ -111,6 +111,17 @@ stop_one() {
     rm -f "$DIR/$name.pid"
 }
 
+# alive_child NAME: the pid this shell just launched is still alive (not a zombie). Between
+# fork and exec its cmdline is still this script's, so is_ours cannot recognise it yet; an
+# unreaped child's pid cannot be reused, so this check is safe without is_ours.
+alive_child() {
+    local pid st
+    pid=$(pid_of "$1")
+    [ -n "$pid" ] && [ -r /proc/"$pid"/stat ] || return 1
+    st=$(sed 's/^.*) //' /proc/"$pid"/stat 2>/dev/null | cut -d' ' -f1)
+    [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
 # exit_status NAME: how a daemon this shell started ended ("status N" or "killed by SIGX")
 exit_status() {
     local pid rc
@@ -127,7 +138,7 @@ wait_file() {
     local name=$1 file=$2 t=$3 i
     for i in $(seq 1 $((t * 10))); do
         [ -s "$file" ] && return 0
-        running "$name" || { echo "cairn-up: $name exited during start ($(exit_status "$name"))" >&2; log_tail "$name"; cat "$DIR/$name.out" >&2 2>/dev/null; exit 1; }
+        running "$name" || alive_child "$name" || { echo "cairn-up: $name exited during start ($(exit_status "$name"))" >&2; log_tail "$name"; cat "$DIR/$name.out" >&2 2>/dev/null; exit 1; }
         sleep 0.1
     done
     echo "cairn-up: $name did not come up within ${t}s" >&2; log_tail "$name"; exit 1
@@ -259,7 +270,7 @@ restart)
     stop_one "$NAME"
     launch "$NAME"
     sleep 0.2
-    running "$NAME" || { echo "cairn-up: $NAME exited at start" >&2; log_tail "$NAME"; exit 1; }
+    running "$NAME" || alive_child "$NAME" || { echo "cairn-up: $NAME exited at start ($(exit_status "$NAME"))" >&2; log_tail "$NAME"; exit 1; }
     ;;
 wait)
     wait_clean "$TIMEOUT" || exit 1
