@@ -230,6 +230,8 @@ static void worker_stop(struct msg_worker *w)
 	while ((c = w->throttled))
 		msgc_unthrottle(c);
 	worker_reap_cb(w->loop, &w->reap, 0);
+	msgc_flush_late_acks(w, 0);
+	ev_timer_stop(w->loop, &w->acklate);
 	ev_timer_stop(w->loop, &w->tick);
 	ev_prepare_stop(w->loop, &w->reap);
 	ev_async_stop(w->loop, &w->wake);
@@ -606,6 +608,8 @@ struct msgr *msgr_create(const struct msgr_opts *o)
 		ev_timer_init(&w->tick, worker_tick_cb, tick, tick);
 		w->tick.data = w;
 		ev_timer_start(w->loop, &w->tick);
+		ev_timer_init(&w->acklate, msgc_acklate_cb, MSG_ACK_DELAY, 0.);
+		w->acklate.data = w;
 		ev_prepare_init(&w->reap, worker_reap_cb);
 		w->reap.data = w;
 		ev_prepare_start(w->loop, &w->reap);

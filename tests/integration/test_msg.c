@@ -4,7 +4,7 @@
  * million small messages in order, 256 MiB of large messages with data CRCs, lossless
  * exactly-once delivery under injected socket failures, malformed frames of every kind
  * (each closes only its connection), throttles, deferred worker wake-ups (msg_defer_*),
- * keepalive/idle timeouts, reset callbacks and peer restarts (remote_reset).
+ * delayed acks, keepalive/idle timeouts, reset callbacks and peer restarts (remote_reset).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -805,6 +805,44 @@ static void test_send_deferred(void **state)
 	ep_free(srv);
 }
 
+/* Lossless acks are delayed (MSG_ACK_DELAY) so that replies carry them; a receiver that
+ * sends nothing back still acknowledges, well before its first keepalive (5 s), so the
+ * sender's release runs, for a lone message and for a burst. */
+static void test_ack_delayed(void **state)
+{
+	struct ep *srv = ep_new(MSG_ENTITY_OSD, 1, EP_ORDER, "127.0.0.1:0", NULL);
+	struct ep *cli = ep_new(MSG_ENTITY_OSD, 2, EP_HOLD, NULL, NULL);
+	struct big_ctx bc;
+	struct msg_conn *c;
+	uint64_t i, t0;
+
+	(void)state;
+	atomic_init(&bc.released, 0);
+	c = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSLESS);
+	assert_non_null(c);
+	for (i = 0; i < 200; i++) {
+		struct msg_out o = {.type = T_SEQ, .tid = i, .front = &i, .front_len = 8,
+				    .release = big_release, .release_arg = &bc};
+
+		assert_int_equal(msg_send(c, &o), 0);
+		if (i == 0) { /* a lone message: only the delayed ack releases it */
+			t0 = now_mono_ns();
+			while (atomic_load(&bc.released) < 1 && now_mono_ns() - t0 < 2000000000ull)
+				sleep_ms(1);
+			assert_int_equal(atomic_load(&bc.released), 1);
+		}
+	}
+	assert_int_equal(ep_wait(srv, &srv->nrecv, 200, 10), 0);
+	t0 = now_mono_ns();
+	while (atomic_load(&bc.released) < 200 && now_mono_ns() - t0 < 2000000000ull)
+		sleep_ms(1);
+	assert_int_equal(atomic_load(&bc.released), 200);
+	assert_int_equal(srv->order_errors, 0);
+	msg_conn_put(c);
+	ep_free(cli);
+	ep_free(srv);
+}
+
 /* ---- timeouts, close, reset, restart ---- */
 
 static void test_keepalive_idle(void **state)
@@ -1166,6 +1204,7 @@ int main(void)
 	    cmocka_unit_test(test_dispatch_throttle),
 	    cmocka_unit_test(test_send_throttle),
 	    cmocka_unit_test(test_send_deferred),
+	    cmocka_unit_test(test_ack_delayed),
 	    cmocka_unit_test(test_keepalive_idle),
 	    cmocka_unit_test(test_close_and_errors),
 	    cmocka_unit_test(test_remote_reset),
