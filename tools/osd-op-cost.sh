@@ -7,11 +7,14 @@
 # summed over the 3 OSDs by thread name (/proc/PID/task/*/{stat,status}), then the totals.
 # CPU per op is robust to other load on the machine, unlike IOPS: use it for A/B runs
 # (alternate the two builds). Used for docs/perf.md "Where the time goes".
+# OSD_COST_SET="opt = v" passes --set to cairn-up (e.g. "ms_workers = 1").
 set -u
 B=$1 TAG=$2 S=${3:-8}
 D=$(mktemp -d /tmp/osd-op-cost.XXXXXX)
 trap '"$B"/cairn-up stop --dir "$D" >/dev/null 2>&1; rm -rf "$D"' EXIT
-"$B"/cairn-up start --dir "$D" --osds 3 --pool data:32:3 >/dev/null || exit 1
+set_args=()
+[ -n "${OSD_COST_SET:-}" ] && set_args=(--set "$OSD_COST_SET")
+"$B"/cairn-up start --dir "$D" --osds 3 --pool data:32:3 "${set_args[@]}" >/dev/null || exit 1
 sleep 2
 snap() {
 	for f in "$D"/osd*.pid; do
