@@ -76,6 +76,10 @@ struct msg_attach {
 };
 
 static __thread struct msg_worker *cur_worker;
+/* msg_defer_begin/end: connections whose worker wake-up this (non-loop) thread holds back
+ * (linked by knext; each has c->kicked set and a ref, exactly as on a worker's kick list). */
+static __thread struct msg_conn *defer_list;
+static __thread int defer_depth;
 
 /* ---- helpers and connection references ---- */
 
@@ -226,6 +230,8 @@ static void worker_stop(struct msg_worker *w)
 	while ((c = w->throttled))
 		msgc_unthrottle(c);
 	worker_reap_cb(w->loop, &w->reap, 0);
+	msgc_flush_late_acks(w, 0);
+	ev_timer_stop(w->loop, &w->acklate);
 	ev_timer_stop(w->loop, &w->tick);
 	ev_prepare_stop(w->loop, &w->reap);
 	ev_async_stop(w->loop, &w->wake);
@@ -288,6 +294,27 @@ static void worker_kick(struct msg_worker *w, struct msg_conn *c)
 	} else {
 		ev_async_send(w->loop, &w->wake);
 	}
+}
+
+void msg_defer_begin(void)
+{
+	defer_depth++;
+}
+
+void msg_defer_flush(void)
+{
+	struct msg_conn *c;
+
+	while ((c = defer_list)) {
+		defer_list = c->knext;
+		worker_kick(c->w, c);
+	}
+}
+
+void msg_defer_end(void)
+{
+	if (defer_depth > 0 && --defer_depth == 0)
+		msg_defer_flush();
 }
 
 /* Caller holds c->lock. Returns 1 if the caller must worker_kick() after unlocking. */
@@ -581,6 +608,8 @@ struct msgr *msgr_create(const struct msgr_opts *o)
 		ev_timer_init(&w->tick, worker_tick_cb, tick, tick);
 		w->tick.data = w;
 		ev_timer_start(w->loop, &w->tick);
+		ev_timer_init(&w->acklate, msgc_acklate_cb, MSG_ACK_DELAY, 0.);
+		w->acklate.data = w;
 		ev_prepare_init(&w->reap, worker_reap_cb);
 		w->reap.data = w;
 		ev_prepare_start(w->loop, &w->reap);
@@ -807,6 +836,12 @@ int msg_send(struct msg_conn *c, const struct msg_out *mo)
 	pthread_mutex_lock(&c->lock);
 	if (!cur_worker)
 		while (c->unwritten > c->max_out && !atomic_load(&c->closed)) {
+			if (defer_list) { /* the queue we wait on may be one we hold back */
+				pthread_mutex_unlock(&c->lock);
+				msg_defer_flush();
+				pthread_mutex_lock(&c->lock);
+				continue;
+			}
 			c->waiters++;
 			pthread_cond_wait(&c->cond, &c->lock);
 			c->waiters--;
@@ -821,8 +856,14 @@ int msg_send(struct msg_conn *c, const struct msg_out *mo)
 	c->unwritten += bytes;
 	kick = conn_mark_kick_locked(c);
 	pthread_mutex_unlock(&c->lock);
-	if (kick)
-		worker_kick(c->w, c);
+	if (kick) {
+		if (defer_depth && !cur_worker) {
+			c->knext = defer_list;
+			defer_list = c;
+		} else {
+			worker_kick(c->w, c);
+		}
+	}
 	return 0;
 fail:
 	if (mo->release)

@@ -160,6 +160,16 @@ struct msg_conn *msgr_connect(struct msgr *m, const char *addr, enum msg_policy 
  * -EMSGSIZE if over ms_max_message_size. Blocks (non-loop threads only) while the
  * connection has more than ms_max_out_bytes queued; on a loop thread it never blocks. */
 int msg_send(struct msg_conn *c, const struct msg_out *m);
+
+/* Batching for non-loop threads that send many messages in a burst (an OSD shard draining
+ * its queue): between msg_defer_begin() and msg_defer_end() (nestable) this thread's
+ * msg_send() queues as usual but holds back the wake-up of the connection's worker, once per
+ * connection; msg_defer_end() (or msg_defer_flush()) wakes them all, one wake-up per
+ * connection per burst instead of one per message. Order and delivery are unchanged; a
+ * msg_send that has to wait for queue space flushes first. No effect on loop threads. */
+void msg_defer_begin(void);
+void msg_defer_end(void);
+void msg_defer_flush(void);
 /* msg_send() of a message with only a front payload, taken from an encoded buffer (copied).
  * Returns b->err if the encoding failed. */
 struct cbuf;

@@ -477,8 +477,10 @@ static void ctl_frame(struct msg_conn *c, uint8_t tag, uint64_t tid, const void 
 	f.ack_seq = c->in_seq;
 	if (front_len)
 		f.front_crc = msg_crc32c(0, front, front_len);
-	if (tag == MSG_TAG_ACK || front_len)
+	if (tag == MSG_TAG_ACK || front_len) {
 		c->acked_in = c->in_seq;
+		c->rx_unacked = 0;
+	}
 	msg_frame_encode(&f, c->ctl + c->ctl_len);
 	if (front_len)
 		memcpy(c->ctl + c->ctl_len + MSG_FRAME_HDR_LEN, front, front_len);
@@ -533,6 +535,7 @@ static void build_hdr(struct msg_conn *c, struct outm *o)
 	o->f.seq = o->seq;
 	o->f.ack_seq = c->in_seq;
 	c->acked_in = c->in_seq;
+	c->rx_unacked = 0;
 	msg_frame_encode(&o->f, o->hdr);
 	o->hdr_built = 1;
 }
@@ -912,6 +915,7 @@ static void conn_read(struct msg_conn *c)
 		}
 		c->last_rx_ns = now_mono_ns();
 		STAT_ADD(m, bytes_recv, (uint64_t)r);
+		c->rx_unacked += (uint64_t)r;
 		if (direct) {
 			uint64_t d = (uint64_t)r < direct ? (uint64_t)r : direct;
 
@@ -927,14 +931,28 @@ static void conn_read(struct msg_conn *c)
 		if ((uint64_t)r < want)
 			break;
 	}
-	/* Acknowledge at the end of the loop iteration: a reply queued by the dispatch
-	 * callback meanwhile carries the ack in its header and saves a frame and a wakeup. */
-	if (c->state == CS_OPEN && c->policy == MSG_LOSSLESS && c->acked_in != c->in_seq &&
-	    !c->ack_queued) {
-		c->ack_queued = 1;
+	/* Acknowledge later: a message queued meanwhile (a reply from the dispatch callback in
+	 * this loop iteration, or one sent from another thread within MSG_ACK_DELAY) carries
+	 * the ack in its header and saves a frame and a wakeup of the peer. Much unacked
+	 * data is acknowledged at the end of this loop iteration. */
+	if (c->state != CS_OPEN || c->policy != MSG_LOSSLESS || c->acked_in == c->in_seq)
+		return;
+	if (c->in_seq - c->acked_in >= MSG_ACK_MSGS || c->rx_unacked >= MSG_ACK_BYTES) {
+		if (!c->ack_queued) {
+			c->ack_queued = 1;
+			msgc_get(c);
+			c->anext = c->w->ackq;
+			c->w->ackq = c;
+		}
+	} else if (!c->ack_late) {
+		c->ack_late = 1;
 		msgc_get(c);
-		c->anext = c->w->ackq;
-		c->w->ackq = c;
+		c->lnext = c->w->ackq_late;
+		c->w->ackq_late = c;
+		if (!ev_is_active(&c->w->acklate)) {
+			ev_timer_set(&c->w->acklate, MSG_ACK_DELAY, 0.);
+			ev_timer_start(c->w->loop, &c->w->acklate);
+		}
 	}
 }
 
@@ -1168,6 +1186,28 @@ void msgc_flush_acks(struct msg_worker *w)
 	}
 }
 
+void msgc_flush_late_acks(struct msg_worker *w, int send)
+{
+	struct msg_conn *c;
+
+	while ((c = w->ackq_late)) {
+		w->ackq_late = c->lnext;
+		c->ack_late = 0;
+		if (send && c->state == CS_OPEN && c->acked_in != c->in_seq) {
+			ctl_frame(c, MSG_TAG_ACK, 0, NULL, 0);
+			conn_flush(c);
+		}
+		msg_conn_put(c);
+	}
+}
+
+void msgc_acklate_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	(void)loop;
+	(void)revents;
+	msgc_flush_late_acks(t->data, 1);
+}
+
 #ifdef CAIRN_FUZZ
 /*
  * Fuzzing hook (fuzz builds only): one connection of m, in the state a connector awaiting
@@ -1224,6 +1264,8 @@ int msgc_fuzz_feed(struct msgr *m, const uint8_t *data, size_t n, int outgoing, 
 		x->ack_queued = 0;
 		msg_conn_put(x);
 	}
+	msgc_flush_late_acks(w, 0);
+	ev_timer_stop(w->loop, &w->acklate);
 	while ((x = w->graveyard)) {
 		w->graveyard = x->gnext;
 		msg_conn_put(x);

@@ -61,6 +61,13 @@ extern const struct msg_transport msg_tcp_transport;
 #define MSG_WRITE_BATCH (8u << 20) /* bytes offered to one sendmsg */
 #define MSG_CTL_CAP	(MSG_FRAME_HDR_LEN + MSG_HELLO_MAX + 256)
 #define MSG_DIRECT_READ (64u << 10) /* data remainders this big are read straight into place */
+/* Lossless acknowledgements: a message sent back within MSG_ACK_DELAY carries the ack in its
+ * header; only a connection that sent nothing meanwhile writes a standalone ACK frame (and
+ * wakes the peer for it). Acknowledged at once, at the end of the loop iteration, when
+ * this much is unacknowledged (it pins the sender's sentq). */
+#define MSG_ACK_DELAY 0.01
+#define MSG_ACK_BYTES (1u << 20)
+#define MSG_ACK_MSGS  64
 
 enum conn_state { CS_NEW, CS_CONNECTING, CS_HANDSHAKE, CS_OPEN, CS_WAIT, CS_CLOSED };
 
@@ -118,6 +125,8 @@ struct msg_worker {
 	struct msg_conn *throttled; /* stopped reading (c->tnext) */
 	struct msg_conn *graveyard; /* closed, registry ref to drop (c->gnext) */
 	struct msg_conn *ackq;	    /* owe the peer a standalone ACK (c->anext, holds a ref) */
+	struct msg_conn *ackq_late; /* same, after MSG_ACK_DELAY (c->lnext, holds a ref) */
+	ev_timer acklate;	    /* flushes ackq_late */
 	struct msg_pacc *paccs;	    /* worker 0 */
 	struct iovec iov[MSG_IOV_MAX];
 };
@@ -165,8 +174,9 @@ struct msg_conn {
 	struct msg_in *rin;
 	uint64_t rgot;
 	uint32_t rdcrc; /* data CRC so far, computed as bytes land (still in cache) */
-	int throttled, on_worker, in_graveyard, ack_queued;
-	struct msg_conn *wnext, *wprev, *tnext, *gnext, *anext;
+	int throttled, on_worker, in_graveyard, ack_queued, ack_late;
+	uint64_t rx_unacked; /* bytes read since our last ack went out */
+	struct msg_conn *wnext, *wprev, *tnext, *gnext, *anext, *lnext;
 	/* set at handshake, read-only after (written before any reader may look) */
 	struct msg_entity peer;
 	uint64_t peer_nonce;
@@ -248,6 +258,9 @@ void msgc_process_kick(struct msg_conn *c);
 /* Timeouts and keepalives, from the worker's periodic timer. */
 void msgc_tick(struct msg_conn *c, uint64_t now);
 void msgc_flush_acks(struct msg_worker *w);
+/* The delayed acks (w->ackq_late); with send == 0 only drops their refs (shutdown). */
+void msgc_flush_late_acks(struct msg_worker *w, int send);
+void msgc_acklate_cb(struct ev_loop *loop, ev_timer *t, int revents);
 void msgc_resume_throttled(struct msg_worker *w);
 void msgc_unthrottle(struct msg_conn *c);
 void msgc_worker_link(struct msg_conn *c);

@@ -1,4 +1,7 @@
-/* op_queue — see op_queue.h. One mutex + condvar + FIFO per shard. */
+/* op_queue — see op_queue.h. One mutex + condvar + FIFO per shard. A push signals the
+ * condvar only when the shard thread sleeps on it (and only once per sleep): a shard that is
+ * running drains everything queued before it sleeps again, so a burst of pushes (one
+ * messenger read that parsed several ops) costs at most one wakeup. */
 #include "osd/op_queue.h"
 
 #include <errno.h>
@@ -7,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/msg.h"
 #include "common/util.h"
+
+/* ops run before the messenger wake-ups they deferred are flushed (bounds reply latency) */
+#define OQ_DEFER_MAX 8
 
 struct oq_shard {
 	pthread_mutex_t lock;
@@ -15,6 +22,7 @@ struct oq_shard {
 	struct oq_item *head, *tail; /* protected by lock */
 	unsigned depth;              /* protected by lock */
 	bool stop;                   /* protected by lock */
+	bool sleeping;               /* protected by lock: waiting, not yet signalled */
 	pthread_t thread;
 	struct op_queue *q;
 	unsigned idx;
@@ -31,14 +39,18 @@ static void *shard_main(void *p)
 {
 	struct oq_shard *s = p;
 	struct oq_item *batch, *it;
+	unsigned n;
 	char name[16];
 
 	snprintf(name, sizeof(name), "osd-shard%u", s->idx);
 	pthread_setname_np(pthread_self(), name);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
-		while (!s->head && !s->stop)
+		while (!s->head && !s->stop) {
+			s->sleeping = true;
 			pthread_cond_wait(&s->cond, &s->lock);
+		}
+		s->sleeping = false;
 		if (!s->head && s->stop) {
 			pthread_mutex_unlock(&s->lock);
 			return NULL;
@@ -47,11 +59,17 @@ static void *shard_main(void *p)
 		s->head = s->tail = NULL;
 		s->depth = 0;
 		pthread_mutex_unlock(&s->lock);
+		/* replies and repops of the whole batch wake each messenger worker once */
+		msg_defer_begin();
+		n = 0;
 		while ((it = batch)) {
 			batch = it->next;
 			it->next = NULL;
 			s->q->handler(s->q->arg, s->idx, it);
+			if (++n % OQ_DEFER_MAX == 0)
+				msg_defer_flush();
 		}
+		msg_defer_end();
 	}
 }
 
@@ -136,7 +154,10 @@ void op_queue_push(struct op_queue *q, unsigned shard, struct oq_item *it)
 		s->head = it;
 	s->tail = it;
 	s->depth++;
-	pthread_cond_signal(&s->cond);
+	if (s->sleeping) {
+		s->sleeping = false;
+		pthread_cond_signal(&s->cond);
+	}
 	pthread_mutex_unlock(&s->lock);
 }
 

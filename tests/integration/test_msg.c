@@ -3,8 +3,8 @@
  * test_msg — the messenger over real loopback sockets, in one process: ping-pong, one
  * million small messages in order, 256 MiB of large messages with data CRCs, lossless
  * exactly-once delivery under injected socket failures, malformed frames of every kind
- * (each closes only its connection), throttles, keepalive/idle timeouts, reset callbacks
- * and peer restarts (remote_reset).
+ * (each closes only its connection), throttles, deferred worker wake-ups (msg_defer_*),
+ * delayed acks, keepalive/idle timeouts, reset callbacks and peer restarts (remote_reset).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -758,6 +758,91 @@ static void test_send_throttle(void **state)
 	free(s.data);
 }
 
+/* msg_defer_begin/end: a burst of sends from a non-loop thread is held back (queued, its
+ * worker not woken) until msg_defer_end, then arrives exactly once and in order; a send that
+ * must wait for queue space (ms_max_out_bytes) inside the burst flushes instead of waiting
+ * for a wake-up it holds back itself (this test would hang there). */
+static void test_send_deferred(void **state)
+{
+	struct ep *srv = ep_new(MSG_ENTITY_OSD, 1, EP_ORDER, "127.0.0.1:0", NULL);
+	struct ep *cli =
+	    ep_new(MSG_ENTITY_OSD, 2, EP_HOLD, NULL, "ms_max_out_bytes", "1M", NULL);
+	static uint8_t big[1 << 20];
+	struct iovec v = {big, sizeof(big)};
+	struct msg_conn *c;
+	uint64_t i;
+
+	(void)state;
+	c = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSLESS);
+	assert_non_null(c);
+	assert_int_equal(send_seq(c, 0), 0); /* opens the session, consumes the connect kick */
+	assert_int_equal(ep_wait(srv, &srv->nrecv, 1, 10), 0);
+	msg_defer_begin();
+	msg_defer_begin(); /* nested: only the outer end flushes */
+	for (i = 1; i <= 3; i++)
+		assert_int_equal(send_seq(c, i), 0);
+	msg_defer_end();
+	sleep_ms(300);
+	pthread_mutex_lock(&srv->lock);
+	assert_int_equal(srv->nrecv, 1); /* still held back */
+	pthread_mutex_unlock(&srv->lock);
+	msg_defer_end();
+	assert_int_equal(ep_wait(srv, &srv->nrecv, 4, 10), 0);
+	/* 8 x 1 MiB in one burst: from the second on, msg_send has to wait for queue space */
+	msg_defer_begin();
+	for (i = 4; i < 12; i++) {
+		struct msg_out o = {.type = T_SEQ, .tid = i, .front = &i, .front_len = 8,
+				    .data = &v, .data_iovcnt = 1};
+
+		assert_int_equal(msg_send(c, &o), 0);
+	}
+	msg_defer_end();
+	assert_int_equal(ep_wait(srv, &srv->nrecv, 12, 30), 0);
+	assert_int_equal(srv->order_errors, 0);
+	assert_int_equal(srv->next_expect, 12);
+	msg_conn_put(c);
+	ep_free(cli);
+	ep_free(srv);
+}
+
+/* Lossless acks are delayed (MSG_ACK_DELAY) so that replies carry them; a receiver that
+ * sends nothing back still acknowledges, well before its first keepalive (5 s), so the
+ * sender's release runs, for a lone message and for a burst. */
+static void test_ack_delayed(void **state)
+{
+	struct ep *srv = ep_new(MSG_ENTITY_OSD, 1, EP_ORDER, "127.0.0.1:0", NULL);
+	struct ep *cli = ep_new(MSG_ENTITY_OSD, 2, EP_HOLD, NULL, NULL);
+	struct big_ctx bc;
+	struct msg_conn *c;
+	uint64_t i, t0;
+
+	(void)state;
+	atomic_init(&bc.released, 0);
+	c = msgr_connect(cli->m, msgr_addr(srv->m), MSG_LOSSLESS);
+	assert_non_null(c);
+	for (i = 0; i < 200; i++) {
+		struct msg_out o = {.type = T_SEQ, .tid = i, .front = &i, .front_len = 8,
+				    .release = big_release, .release_arg = &bc};
+
+		assert_int_equal(msg_send(c, &o), 0);
+		if (i == 0) { /* a lone message: only the delayed ack releases it */
+			t0 = now_mono_ns();
+			while (atomic_load(&bc.released) < 1 && now_mono_ns() - t0 < 2000000000ull)
+				sleep_ms(1);
+			assert_int_equal(atomic_load(&bc.released), 1);
+		}
+	}
+	assert_int_equal(ep_wait(srv, &srv->nrecv, 200, 10), 0);
+	t0 = now_mono_ns();
+	while (atomic_load(&bc.released) < 200 && now_mono_ns() - t0 < 2000000000ull)
+		sleep_ms(1);
+	assert_int_equal(atomic_load(&bc.released), 200);
+	assert_int_equal(srv->order_errors, 0);
+	msg_conn_put(c);
+	ep_free(cli);
+	ep_free(srv);
+}
+
 /* ---- timeouts, close, reset, restart ---- */
 
 static void test_keepalive_idle(void **state)
@@ -1118,6 +1203,8 @@ int main(void)
 	    cmocka_unit_test(test_malformed_frames),
 	    cmocka_unit_test(test_dispatch_throttle),
 	    cmocka_unit_test(test_send_throttle),
+	    cmocka_unit_test(test_send_deferred),
+	    cmocka_unit_test(test_ack_delayed),
 	    cmocka_unit_test(test_keepalive_idle),
 	    cmocka_unit_test(test_close_and_errors),
 	    cmocka_unit_test(test_remote_reset),
