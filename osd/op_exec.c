@@ -484,10 +484,14 @@ static int run_single_read(struct op_exec *ex)
 	ssize_t n;
 
 	*res = (struct osd_op_result){ 0, 0, 0 };
-	n = store_read_stat(ex->store, ex->coll, oid(ex), oidlen(ex), o->off, o->len,
-			    ex->max_write, &ex->out, &st);
-	if (n == -ENOMEM)
-		return -ENOMEM;
+	if (ex->nowait)
+		n = store_read_stat_cached(ex->store, ex->coll, oid(ex), oidlen(ex), o->off,
+					   o->len, ex->max_write, &ex->out, &st);
+	else
+		n = store_read_stat(ex->store, ex->coll, oid(ex), oidlen(ex), o->off, o->len,
+				    ex->max_write, &ex->out, &st);
+	if (n == -ENOMEM || n == -EWOULDBLOCK)
+		return (int)n;
 	ex->existed = ex->exists = n != -ENOENT;
 	ex->old_size = ex->size = n == -ENOENT ? 0 : st.size;
 	if (n >= 0) {
@@ -514,6 +518,8 @@ int op_exec_run(struct op_exec *ex)
 	ex->is_write = op_req_is_write(req);
 	if (req->nops == 1 && req->ops[0].op == OSD_OP_READ)
 		return run_single_read(ex);
+	if (ex->nowait)
+		return -EWOULDBLOCK; /* only single READs are served without waiting */
 	r = store_stat(ex->store, ex->coll, req->oid, strlen(req->oid), &st);
 	if (r && r != -ENOENT)
 		return r;

@@ -1,7 +1,11 @@
 /* op_queue — see op_queue.h. One mutex + condvar + FIFO per shard. A push signals the
  * condvar only when the shard thread sleeps on it (and only once per sleep): a shard that is
  * running drains everything queued before it sleeps again, so a burst of pushes (one
- * messenger read that parsed several ops) costs at most one wakeup. */
+ * messenger read that parsed several ops) costs at most one wakeup.
+ *
+ * `busy` is the shard's ownership: set while its thread runs a batch or while another
+ * thread runs one item inline (op_queue_run_or_push); whoever sets it runs the shard's
+ * handler, nobody else does until it is cleared. */
 #include "osd/op_queue.h"
 
 #include <errno.h>
@@ -23,10 +27,13 @@ struct oq_shard {
 	unsigned depth;              /* protected by lock */
 	bool stop;                   /* protected by lock */
 	bool sleeping;               /* protected by lock: waiting, not yet signalled */
+	bool busy;                   /* protected by lock: someone runs the handler */
 	pthread_t thread;
 	struct op_queue *q;
 	unsigned idx;
 };
+
+static __thread bool oq_inline_now;
 
 struct op_queue {
 	unsigned n;
@@ -39,6 +46,7 @@ static void *shard_main(void *p)
 {
 	struct oq_shard *s = p;
 	struct oq_item *batch, *it;
+	bool batch_done = false;
 	unsigned n;
 	char name[16];
 
@@ -46,7 +54,11 @@ static void *shard_main(void *p)
 	pthread_setname_np(pthread_self(), name);
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
-		while (!s->head && !s->stop) {
+		if (batch_done) {
+			s->busy = false;
+			batch_done = false;
+		}
+		while (s->busy || (!s->head && !s->stop)) {
 			s->sleeping = true;
 			pthread_cond_wait(&s->cond, &s->lock);
 		}
@@ -58,6 +70,7 @@ static void *shard_main(void *p)
 		batch = s->head;
 		s->head = s->tail = NULL;
 		s->depth = 0;
+		s->busy = batch_done = true;
 		pthread_mutex_unlock(&s->lock);
 		/* replies and repops of the whole batch wake each messenger worker once */
 		msg_defer_begin();
@@ -159,6 +172,55 @@ void op_queue_push(struct op_queue *q, unsigned shard, struct oq_item *it)
 		pthread_cond_signal(&s->cond);
 	}
 	pthread_mutex_unlock(&s->lock);
+}
+
+void op_queue_push_front(struct op_queue *q, unsigned shard, struct oq_item *it)
+{
+	struct oq_shard *s = &q->shards[shard % q->n];
+
+	pthread_mutex_lock(&s->lock);
+	it->next = s->head;
+	s->head = it;
+	if (!s->tail)
+		s->tail = it;
+	s->depth++;
+	if (s->sleeping) {
+		s->sleeping = false;
+		pthread_cond_signal(&s->cond);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool op_queue_run_or_push(struct op_queue *q, unsigned shard, struct oq_item *it)
+{
+	struct oq_shard *s = &q->shards[shard % q->n];
+
+	it->next = NULL;
+	it->enq_ns = now_mono_ns();
+	pthread_mutex_lock(&s->lock);
+	if (s->head || s->busy || !s->sleeping || s->stop || oq_inline_now) {
+		pthread_mutex_unlock(&s->lock);
+		op_queue_push(q, shard, it);
+		return false;
+	}
+	s->busy = true;
+	pthread_mutex_unlock(&s->lock);
+	oq_inline_now = true;
+	q->handler(q->arg, s->idx, it);
+	oq_inline_now = false;
+	pthread_mutex_lock(&s->lock);
+	s->busy = false;
+	if ((s->head || s->stop) && s->sleeping) { /* the thread takes over (or stops) */
+		s->sleeping = false;
+		pthread_cond_signal(&s->cond);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return true;
+}
+
+bool op_queue_inline(void)
+{
+	return oq_inline_now;
 }
 
 unsigned op_queue_depth(struct op_queue *q, unsigned shard)

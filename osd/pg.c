@@ -41,6 +41,7 @@
 #include "common/pg_state.h"
 #include "common/util.h"
 #include "osd/op_exec.h"
+#include "osd/op_queue.h"
 #include "osd/osd_int.h"
 #include "osd/recovery.h"
 #include "osd/store.h"
@@ -743,7 +744,18 @@ void pg_do_client_op(struct pg *pg, struct osd_item *it)
 	ex.indata_len = it->m ? it->m->data_len : 0;
 	ex.max_write = o->max_write;
 	ex.list_max = o->list_max;
+	ex.nowait = op_queue_inline();
 	r = op_exec_run(&ex);
+	if (r == -EWOULDBLOCK && ex.nowait) {
+		/* run inline on a messenger thread and it needs the disk: the shard runs it */
+		atomic_fetch_sub(&o->ops, 1);
+		atomic_fetch_add(&o->reads_handed_back, 1);
+		op_exec_clear(&ex);
+		op_queue_push_front(o->oq, pg->shard->idx, &it->q);
+		return;
+	}
+	if (ex.nowait)
+		atomic_fetch_add(&o->reads_inline, 1);
 	if (r) {
 		ex.result = r;
 		for (uint32_t i = 0; i < req->nops; i++)

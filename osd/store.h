@@ -210,6 +210,12 @@ ssize_t store_read(struct store *s, const char *coll, const void *oid, size_t oi
 ssize_t store_read_stat(struct store *s, const char *coll, const void *oid, size_t oidlen,
 			uint64_t off, uint64_t len, uint64_t max, struct cbuf *out,
 			struct store_stat *st);
+/* store_read_stat that never waits for the disk: -EWOULDBLOCK (nothing appended) when the
+ * answer needs a read that RocksDB's memtables and block cache cannot serve, or data kept
+ * in slots of the data file. For callers that must not block (a messenger thread). */
+ssize_t store_read_stat_cached(struct store *s, const char *coll, const void *oid,
+			       size_t oidlen, uint64_t off, uint64_t len, uint64_t max,
+			       struct cbuf *out, struct store_stat *st);
 
 /* Appends the value to out. 0, -ENOENT (object), -ENODATA (no such attr). */
 int store_getattr(struct store *s, const char *coll, const void *oid, size_t oidlen,

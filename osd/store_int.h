@@ -238,6 +238,7 @@ struct store {
 	uint32_t chunk_size;	/* fixed at mkfs */
 	uint64_t max_object_size;
 	bool sync;
+	uint64_t commit_wait_ns; /* store_commit_wait */
 
 	int datafd;	       /* the slot file */
 	bool direct_io;	       /* store_direct_io */
@@ -271,6 +272,7 @@ struct store {
 	uint64_t max_txns, max_bytes;
 	bool stopping;
 	bool apply_done; /* the apply thread has drained and exited */
+	bool applying;	 /* the apply thread is building a group (taken off aq) */
 	int failed; /* sticky: once a write or sync failed */
 	pthread_t apply_thr, commit_thr;
 

@@ -1147,6 +1147,44 @@ static void test_read_stat(void **state)
 	free(buf);
 }
 
+/* store_read_stat_cached: served from memory or -EWOULDBLOCK, never a wait on the disk */
+static void test_read_stat_cached(void **state)
+{
+	struct fx *f = *state;
+	const size_t n = 300000;
+	uint8_t *data = malloc(n);
+	struct store_stat st;
+	struct cbuf out;
+
+	for (size_t i = 0; i < n; i++)
+		data[i] = (uint8_t)(i * 7 + (i >> 10));
+	mkcoll(f, "c");
+	put(f, "c", "small", 0, data, 4096); /* inline chunk: in the memtable */
+	put(f, "c", "big", 0, data, n);      /* large write: data in slots of the data file */
+	cbuf_init(&out);
+	assert_int_equal(store_read_stat_cached(f->s, "c", O("small"), 0, 0, n, &out, &st), 4096);
+	assert_memory_equal(out.data, data, 4096);
+	assert_int_equal(st.size, 4096);
+	assert_int_equal(store_read_stat_cached(f->s, "c", O("nope"), 0, 0, n, &out, &st), -ENOENT);
+	/* slot data is on disk: would block, nothing appended */
+	assert_int_equal(store_read_stat_cached(f->s, "c", O("big"), 0, 0, n, &out, &st),
+			 -EWOULDBLOCK);
+	assert_int_equal(out.len, 4096);
+	/* after a reopen the records are in SST files and the block cache is cold */
+	reopen(f);
+	cbuf_reset(&out);
+	assert_int_equal(store_read_stat_cached(f->s, "c", O("small"), 0, 0, n, &out, &st),
+			 -EWOULDBLOCK);
+	assert_int_equal(out.len, 0);
+	/* a normal read brings the blocks into the cache; then it is served from memory */
+	assert_int_equal(store_read_stat(f->s, "c", O("small"), 0, 0, n, &out, &st), 4096);
+	cbuf_reset(&out);
+	assert_int_equal(store_read_stat_cached(f->s, "c", O("small"), 100, 50, n, &out, &st), 50);
+	assert_memory_equal(out.data, data + 100, 50);
+	cbuf_free(&out);
+	free(data);
+}
+
 static void test_big_slots(void **state)
 {
 	struct fx *f = *state;
@@ -1333,6 +1371,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_big_slots, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_run_reads, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_run_reads, setup_4k, teardown),
+		cmocka_unit_test_setup_teardown(test_read_stat_cached, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_stat, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_read_stat, setup_inline, teardown),
 		cmocka_unit_test_setup_teardown(test_runs, setup_4k, teardown),
