@@ -685,6 +685,13 @@ void pg_do_client_op(struct pg *pg, struct osd_item *it)
 		list_push(&pg->waiting_head, &pg->waiting_tail, it);
 		return;
 	}
+	if (op_queue_inline() && rec_client_op_may_wait(pg)) {
+		/* run inline on a messenger thread: waiting for recovery kicks recovery work,
+		 * which may read the disk and release waiting ops; the shard runs it */
+		atomic_fetch_add(&o->reads_handed_back, 1);
+		op_queue_push_front(o->oq, pg->shard->idx, &it->q);
+		return;
+	}
 	if (rec_client_op_wait(pg, it))
 		return; /* its object is still being recovered (recovery.c) */
 	if (req->ops[0].op == OSD_OP_LIST) {

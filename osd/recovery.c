@@ -2030,6 +2030,13 @@ static void handle_pulled(struct pg *pg, struct pg_rec *r, const char *oid, bool
 		obj_done(pg, r, o);
 }
 
+bool rec_client_op_may_wait(const struct pg *pg)
+{
+	const struct pg_rec *r = pg->rec;
+
+	return r && r->phase == REC_ACTIVE && r->nobj;
+}
+
 bool rec_client_op_wait(struct pg *pg, struct osd_item *it)
 {
 	struct pg_rec *r = pg->rec;

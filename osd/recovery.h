@@ -33,6 +33,9 @@ struct msg;
 
 bool rec_peering_start(struct pg *pg);
 bool rec_client_op_wait(struct pg *pg, struct osd_item *it);
+/* Whether rec_client_op_wait may act on a client op (the primary recovers objects): such an
+ * op is not run inline on a messenger thread, whose run must not start recovery work. */
+bool rec_client_op_may_wait(const struct pg *pg);
 /* true: the caller applies t instead of the primary's transaction; t then holds the log
  * entry and info of rp only (built here). */
 bool rec_repop_skip_data(struct pg *pg, const struct osd_repop *rp, struct store_txn *t);
