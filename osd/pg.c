@@ -410,6 +410,12 @@ static void repop_check(struct pg *pg)
 	struct repop *rp;
 	bool any = false;
 
+	/* no reply while peering or below min_size: a write is acknowledged only in an
+	 * interval that went active (its last-active record is at the mon, recovery.c);
+	 * pg_resend_inflight runs this again once the PG is active */
+	if (pg->peering || pg->nacting < pg->pool_min_size)
+		return;
+
 	while ((rp = pg->inflight_head) && repop_done(pg, rp)) {
 		struct osd_item *d, *n;
 
@@ -661,6 +667,7 @@ void pg_resend_inflight(struct pg *pg)
 	for (int i = 0; i < pg->nacting; i++)
 		if (pg->acting[i] != pg->osd->id && pg->acting[i] != OSDMAP_NONE)
 			repop_resend_after(pg, pg->acting[i], (struct osd_eversion){ 0, 0 }, false);
+	repop_check(pg); /* writes every member acked while peering */
 }
 
 void pg_do_client_op(struct pg *pg, struct osd_item *it)
@@ -1052,6 +1059,7 @@ void pg_activate(struct pg *pg)
 	CLOG_DEBUG("osd", "pg %s: active at %u'%" PRIu64, pg->coll, pg->info.last_update.epoch,
 		   pg->info.last_update.v);
 	pg_publish(pg);
+	repop_check(pg);
 	if (pg->state & PG_STATE_ACTIVE)
 		release_waiting(pg);
 }
