@@ -1105,7 +1105,7 @@ void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_in
 	if (!pool || !is_primary(pg)) {
 		pg->peering = false;
 		pg->state = pool ? compute_state(pg) : 0;
-	} else if (changed && pg->nacting >= pg->pool_min_size && pg->nacting > 1) {
+	} else if (changed && pg->nacting >= pg->pool_min_size) {
 		pg_start_peering(pg); /* may activate at once */
 	} else if (!pg->peering) {
 		pg->state = compute_state(pg);
