@@ -1317,6 +1317,7 @@ static void activate_finish(struct pg *pg, struct pg_rec *r)
 	}
 	r->phase = REC_ACTIVE;
 	pg->peering = false;
+	pg_note_active(pg);
 	/* writes in flight since the last interval: after the activations, on the same
 	 * connections (a new member holds the PG now, and their entries in its log); their
 	 * clients get the replies from now on (pg.c holds them while peering) */
