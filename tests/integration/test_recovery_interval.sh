@@ -70,6 +70,19 @@ fi
 st=$(pg_state)
 [[ $st == *peering* && $st != *active* ]] || { echo "FAIL: pg state $st after the reads"; exit 1; }
 
+# the record survives a mon restart: the PG stays down
+cluster_restart mon
+cluster_wait_for 10 grep -q "loaded 1 PG last-active records" "$CLUSTER_DIR/mon.log" ||
+    { echo "FAIL: the restarted mon did not load the record"; exit 1; }
+end=$(( $(date +%s) + 5 ))
+while [ "$(date +%s)" -lt "$end" ]; do
+    st=$(pg_state 2>/dev/null || true)
+    [[ $st == *active* && $st != *stale* ]] &&
+        { echo "FAIL: pg went $st on [$c,3] after a mon restart"; exit 1; }
+    sleep 0.5
+done
+echo "after a mon restart: $(pg_state 2>/dev/null || true)"
+
 # a returns (up, still out: it only answers peering as a stray): the PG recovers from it
 cluster_restart "osd.$a"
 rec_wait_state 60 '.num_pgs_by_state | keys | map(select(test("active") and
@@ -80,3 +93,9 @@ echo "$v"
 [ "$(sed -n 's/.* ops=\([0-9]*\).*/\1/p' <<< "$v")" = "$n2" ] ||
     { echo "FAIL: run r read back $v, want $n2 objects"; exit 1; }
 echo "run r reads back with the interval [$a,$b]'s bytes ($n2 objects)"
+
+# the records of a deleted pool are dropped
+cairn_cli osd pool rm data >/dev/null
+cluster_wait_for 10 grep -q "dropped the last-active records of 1 PGs" "$CLUSTER_DIR/mon.log" ||
+    { echo "FAIL: the mon kept the record of the deleted pool"; exit 1; }
+echo "pool deleted: its PG's record dropped"
