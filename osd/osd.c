@@ -483,6 +483,17 @@ static void handle_ping(struct osd *o, struct msg_conn *c, struct msg *m)
 	cbuf_free(&b);
 }
 
+/*
+ * What a messenger thread may run itself when the PG's shard is idle (osd_inline_ops; docs/
+ * osd.md "Inline reads"): a request that is a single READ. It is served from memory or
+ * handed back to the shard; it never waits for the disk.
+ */
+static bool inline_ok(const struct osd *o, const struct osd_item *it)
+{
+	return o->inline_ops && it->q.type == OQ_CLIENT_OP && it->req->nops == 1 &&
+	       it->req->ops[0].op == OSD_OP_READ;
+}
+
 static void osd_dispatch(struct msg_conn *c, struct msg *m, void *arg)
 {
 	struct osd *o = arg;
@@ -569,9 +580,8 @@ static void osd_dispatch(struct msg_conn *c, struct msg *m, void *arg)
 	}
 	it->m = m;
 	it->conn = msg_conn_get(c);
-	if (it->q.type == OQ_CLIENT_OP && o->inline_reads && it->req->nops == 1 &&
-	    it->req->ops[0].op == OSD_OP_READ)
-		/* a read served from memory costs less than the two hand-offs of the queue */
+	if (inline_ok(o, it))
+		/* cheap work that cannot wait on the disk: run here if the shard is idle */
 		op_queue_run_or_push(o->oq, op_queue_shard_of(o->oq, it->pgid), &it->q);
 	else
 		push_item(o, it);
@@ -813,7 +823,7 @@ int osd_start(struct osd **out, struct cairn_conf *conf, int32_t id)
 	o->max_write = (uint64_t)conf_int(conf, "osd_max_write_size");
 	o->list_max = (uint32_t)conf_int(conf, "osd_list_max");
 	o->inflight_max = (uint32_t)conf_int(conf, "osd_inflight_writes_max");
-	o->inline_reads = conf_bool(conf, "osd_inline_reads");
+	o->inline_ops = conf_bool(conf, "osd_inline_ops");
 	pthread_mutex_init(&o->map_lock, NULL);
 	pthread_mutex_init(&o->cb_lock, NULL);
 	pthread_rwlock_init(&o->monc_lock, NULL);

@@ -107,11 +107,11 @@ struct osd {
 	uint64_t max_write;
 	uint32_t list_max;
 	uint32_t inflight_max; /* osd_inflight_writes_max, per PG */
-	bool inline_reads;      /* osd_inline_reads */
+	bool inline_ops;        /* osd_inline_ops */
 
 	/* counters (atomic) */
 	atomic_uint_fast64_t ops, ops_write, ops_misdirected, ops_dup, repops;
-	atomic_uint_fast64_t reads_inline, reads_handed_back; /* osd_inline_reads */
+	atomic_uint_fast64_t reads_inline, reads_handed_back; /* osd_inline_ops */
 };
 
 /* Pushes from a store callback; frees the item instead once the queue is gone. */

@@ -903,6 +903,10 @@ int store_obj_exists(struct store *s, const char *coll, const void *oid, size_t 
  */
 #define READ_RUN_MAX 1024u
 #define READ_ITER_MIN 4u /* reads of at least this many chunks walk an iterator */
+/* A nowait read (kBlockCacheTier) uses point gets only: a RocksDB iterator under that tier
+ * skips records whose blocks are not cached and still reports success, which would read
+ * them as holes (test_store test_read_stat_cached). Bounded to this many chunks. */
+#define READ_NOWAIT_MAX 16u
 
 struct read_run {
 	uint64_t slot0, idx0;
@@ -1157,7 +1161,10 @@ static ssize_t read_once(struct store *s, const char *coll, const void *oid, siz
 	c->run.count = 0;
 	/* our XXH3 guards the data: let a flipped byte reach it (and be named), not RocksDB */
 	rocksdb_readoptions_set_verify_checksums(v.ro, 0);
-	if (last - first + 1 >= READ_ITER_MIN || (on.flags & STORE_ONODE_RUNS)) {
+	if (dst->nowait && ((on.flags & STORE_ONODE_RUNS) || last - first + 1 > READ_NOWAIT_MAX)) {
+		rc = -EWOULDBLOCK; /* slot data, or more than a nowait read is for */
+	} else if (!dst->nowait &&
+		   (last - first + 1 >= READ_ITER_MIN || (on.flags & STORE_ONODE_RUNS))) {
 		rc = read_iter(c, v.ro, first, last, on.flags & STORE_ONODE_RUNS);
 	} else {
 		for (uint64_t idx = first; idx <= last && !rc; idx++) {

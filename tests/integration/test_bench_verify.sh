@@ -123,7 +123,7 @@ $B -c "$C" -p rbd 1 write -t 4 -b 4K > "$T/d.txt"
 check_summary "$T/d.txt" write
 grep -q 'cleanup: removed' "$T/d.txt" || fail "write without --no-cleanup did not clean up"
 
-# --- reads of small objects ran inline on the messenger thread (osd_inline_reads); reads of
+# --- reads of small objects ran inline on the messenger thread (osd_inline_ops); reads of
 # 64K objects (data in slots, on disk) were handed back to an op shard: both paths ran
 "$BIN/cairn-up" stop --dir "$T/c" > /dev/null 2>&1 || fail "cairn-up stop"
 inl=0 back=0

@@ -52,7 +52,8 @@ cluster_start() {
     CLUSTER_CONF=$CLUSTER_DIR/cairn.conf
     trap cluster_cleanup EXIT
     trap 'exit 130' INT TERM
-    "$CAIRN_BIN/cairn-up" start --dir "$CLUSTER_DIR" "$@"
+    # CLUSTER_SET="opt = v": one more --set for every test cluster (A/B runs of an option)
+    "$CAIRN_BIN/cairn-up" start --dir "$CLUSTER_DIR" "$@" ${CLUSTER_SET:+--set "$CLUSTER_SET"}
 }
 
 cairn_cli() { "$CAIRN_BIN/cairn" -c "$CLUSTER_CONF" "$@"; }

@@ -1176,6 +1176,16 @@ static void test_read_stat_cached(void **state)
 	assert_int_equal(store_read_stat_cached(f->s, "c", O("small"), 0, 0, n, &out, &st),
 			 -EWOULDBLOCK);
 	assert_int_equal(out.len, 0);
+	/* partly cached (the first chunk's block only): still -EWOULDBLOCK, never a partial
+	 * answer with holes where the uncached records are */
+	put(f, "c", "many", 0, data, 61440); /* 15 inline chunks, several 16K blocks */
+	reopen(f);
+	cbuf_reset(&out);
+	assert_int_equal(store_read_stat(f->s, "c", O("many"), 0, 4096, n, &out, &st), 4096);
+	cbuf_reset(&out);
+	assert_int_equal(store_read_stat_cached(f->s, "c", O("many"), 0, 0, n, &out, &st),
+			 -EWOULDBLOCK);
+	assert_int_equal(out.len, 0);
 	/* a normal read brings the blocks into the cache; then it is served from memory */
 	assert_int_equal(store_read_stat(f->s, "c", O("small"), 0, 0, n, &out, &st), 4096);
 	cbuf_reset(&out);
