@@ -1290,24 +1290,24 @@ static int scan(struct store *s, rocksdb_readoptions_t *ro, const uint8_t *lo, s
 	return rc;
 }
 
-int store_getattr(struct store *s, const char *coll, const void *oid, size_t oidlen,
-		  const char *name, struct cbuf *out)
+/* The value of one sub-key (type 'A' xattr or 'M' omap) of an object, appended to out:
+ * 0, -ENOENT (object), -ENODATA (no such key). */
+static int sub_get(struct store *s, const char *coll, const void *oid, size_t oidlen,
+		   char type, const void *key, size_t klen, struct cbuf *out)
 {
-	uint8_t k[9 + STORE_ATTR_NAME_MAX];
+	uint8_t k[9 + (STORE_OMAP_KEY_MAX > STORE_ATTR_NAME_MAX ? STORE_OMAP_KEY_MAX
+								 : STORE_ATTR_NAME_MAX)];
 	struct store_onode on;
 	struct view v;
-	size_t nl, vl;
+	size_t vl;
 	char *val;
-	int rc;
+	int rc = view_open(s, &v);
 
-	if (!name || (nl = strnlen(name, STORE_ATTR_NAME_MAX + 1)) == 0 || nl > STORE_ATTR_NAME_MAX)
-		return -EINVAL;
-	rc = view_open(s, &v);
 	if (rc)
 		return rc;
 	rc = onode_get(s, v.ro, coll, oid, oidlen, &on);
 	if (!rc) {
-		rc = db_get(s, v.ro, k, store_key_sub(k, 'A', on.nid, name, nl), &val, &vl);
+		rc = db_get(s, v.ro, k, store_key_sub(k, type, on.nid, key, klen), &val, &vl);
 		if (rc == -ENOENT)
 			rc = -ENODATA;
 	}
@@ -1318,6 +1318,16 @@ int store_getattr(struct store *s, const char *coll, const void *oid, size_t oid
 	}
 	view_close(s, &v);
 	return rc;
+}
+
+int store_getattr(struct store *s, const char *coll, const void *oid, size_t oidlen,
+		  const char *name, struct cbuf *out)
+{
+	size_t nl;
+
+	if (!name || (nl = strnlen(name, STORE_ATTR_NAME_MAX + 1)) == 0 || nl > STORE_ATTR_NAME_MAX)
+		return -EINVAL;
+	return sub_get(s, coll, oid, oidlen, 'A', name, nl, out);
 }
 
 struct attr_ctx {
@@ -1363,31 +1373,9 @@ int store_getattrs(struct store *s, const char *coll, const void *oid, size_t oi
 int store_omap_get(struct store *s, const char *coll, const void *oid, size_t oidlen,
 		   const void *key, size_t klen, struct cbuf *out)
 {
-	uint8_t k[9 + STORE_OMAP_KEY_MAX];
-	struct store_onode on;
-	struct view v;
-	size_t vl;
-	char *val;
-	int rc;
-
 	if (klen > STORE_OMAP_KEY_MAX)
 		return -ENAMETOOLONG;
-	rc = view_open(s, &v);
-	if (rc)
-		return rc;
-	rc = onode_get(s, v.ro, coll, oid, oidlen, &on);
-	if (!rc) {
-		rc = db_get(s, v.ro, k, store_key_sub(k, 'M', on.nid, key, klen), &val, &vl);
-		if (rc == -ENOENT)
-			rc = -ENODATA;
-	}
-	if (!rc) {
-		enc_raw(out, val, vl);
-		rocksdb_free(val);
-		rc = out->err;
-	}
-	view_close(s, &v);
-	return rc;
+	return sub_get(s, coll, oid, oidlen, 'M', key, klen, out);
 }
 
 struct omap_ctx {
