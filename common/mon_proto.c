@@ -391,6 +391,90 @@ void mon_pg_stats_free(struct mon_pg_stats *s)
 	s->num_pgs = 0;
 }
 
+/* ---- PG last-active records ---- */
+#define PGLA_V 1
+#define PGLAMSG_V 1
+void mon_pg_la_encode_one(const struct mon_pg_la *r, struct cbuf *b)
+{
+	size_t st = enc_start(b, PGLA_V, 1);
+	uint32_t n = r->n > CAIRN_MAX_REPLICAS ? CAIRN_MAX_REPLICAS : r->n;
+
+	enc_i64(b, r->pg.pool);
+	enc_u32(b, r->pg.ps);
+	enc_u64(b, r->token);
+	enc_u32(b, r->epoch);
+	enc_u32(b, n);
+	for (uint32_t i = 0; i < n; i++)
+		enc_i32(b, r->osds[i]);
+	enc_finish(b, st);
+}
+
+int mon_pg_la_decode_one(struct cdec *d, struct mon_pg_la *r)
+{
+	struct cdec body;
+	uint8_t v;
+
+	memset(r, 0, sizeof(*r));
+	if (dec_start(d, PGLA_V, &body, &v))
+		return d->err;
+	dec_i64(&body, &r->pg.pool);
+	dec_u32(&body, &r->pg.ps);
+	dec_u64(&body, &r->token);
+	dec_u32(&body, &r->epoch);
+	dec_u32(&body, &r->n);
+	if (!body.err && r->n > CAIRN_MAX_REPLICAS)
+		dec_fail(&body, -EBADMSG);
+	for (uint32_t i = 0; i < r->n && !body.err; i++)
+		dec_i32(&body, &r->osds[i]);
+	return dec_finish(d, &body);
+}
+
+int mon_pg_la_msg_encode(const struct mon_pg_la_msg *m, struct cbuf *b)
+{
+	size_t st = enc_start(b, PGLAMSG_V, 1);
+	uint32_t n = m->n > MON_PG_LA_MAX ? MON_PG_LA_MAX : m->n;
+
+	enc_i32(b, m->osd);
+	enc_u32(b, n);
+	for (uint32_t i = 0; i < n; i++)
+		mon_pg_la_encode_one(&m->recs[i], b);
+	enc_finish(b, st);
+	return b->err;
+}
+
+int mon_pg_la_msg_decode(struct mon_pg_la_msg *m, const void *p, size_t n)
+{
+	struct cdec d, body;
+	uint8_t v;
+
+	memset(m, 0, sizeof(*m));
+	cdec_init(&d, p, n);
+	if (dec_start(&d, PGLAMSG_V, &body, &v))
+		return d.err;
+	dec_i32(&body, &m->osd);
+	dec_u32(&body, &m->n);
+	if (!body.err && (m->n > MON_PG_LA_MAX || dec_need(&body, m->n, 6)))
+		dec_fail(&body, -EBADMSG);
+	if (!body.err && m->n) {
+		m->recs = calloc(m->n, sizeof(*m->recs));
+		if (!m->recs)
+			dec_fail(&body, -ENOMEM);
+	}
+	for (uint32_t i = 0; i < m->n && !body.err; i++)
+		mon_pg_la_decode_one(&body, &m->recs[i]);
+	dec_finish(&d, &body);
+	if (d.err)
+		mon_pg_la_msg_free(m);
+	return d.err;
+}
+
+void mon_pg_la_msg_free(struct mon_pg_la_msg *m)
+{
+	free(m->recs);
+	m->recs = NULL;
+	m->n = 0;
+}
+
 /* ---- command ---- */
 #define CMD_V 1
 #define CMDREPLY_V 1

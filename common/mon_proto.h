@@ -15,6 +15,7 @@
  *   mon -> sub         MON_OSDMAP {incrementals E..last, or a full map if E is too old}
  *                      ... and one MON_OSDMAP per new epoch afterwards
  *   osd -> mon         MON_OSD_BOOT, MON_OSD_FAILURE, MON_OSD_ALIVE, MON_PG_STATS
+ *   osd -> mon         MON_PG_LA {records to store / read} -> MON_PG_LA_REPLY {mon's records}
  *   any -> mon         MON_GET_OSDMAP {range}; MON_COMMAND {argv, input} -> MON_COMMAND_REPLY
  */
 #ifndef CAIRN_MON_PROTO_H
@@ -181,5 +182,31 @@ struct mon_command_reply {
 int mon_command_reply_encode(const struct mon_command_reply *r, struct cbuf *b);
 int mon_command_reply_decode(struct mon_command_reply *r, const void *p, size_t n);
 void mon_command_reply_free(struct mon_command_reply *r);
+
+/* ---- MON_PG_LA (osd -> mon) / MON_PG_LA_REPLY (mon -> osd) ---------------------------------
+ * Last-active records of PGs (docs/recovery.md "Past intervals"): the epoch and the complete
+ * members of the newest interval of a PG that went active. A primary stores its record before
+ * it serves a new interval (epoch != 0) and reads the mon's record while peering (epoch 0).
+ * The reply carries, per record asked about, the record the mon holds after the request
+ * (epoch 0: none), with the request's token echoed. */
+#define MON_PG_LA_MAX 4096
+struct mon_pg_la {
+	struct pg_id pg;
+	uint64_t token;
+	uint32_t epoch;
+	uint32_t n;
+	int32_t osds[CAIRN_MAX_REPLICAS];
+};
+struct mon_pg_la_msg {
+	int32_t osd;             /* sender */
+	uint32_t n;
+	struct mon_pg_la *recs;  /* decoder: malloc'd (mon_pg_la_msg_free) */
+};
+int mon_pg_la_msg_encode(const struct mon_pg_la_msg *m, struct cbuf *b);
+int mon_pg_la_msg_decode(struct mon_pg_la_msg *m, const void *p, size_t n);
+void mon_pg_la_msg_free(struct mon_pg_la_msg *m);
+/* One record alone (also the mon store's value). */
+void mon_pg_la_encode_one(const struct mon_pg_la *r, struct cbuf *b);
+int mon_pg_la_decode_one(struct cdec *d, struct mon_pg_la *r);
 
 #endif

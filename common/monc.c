@@ -678,6 +678,15 @@ int monc_send_pg_stats(struct monc *mc, const struct mon_pg_stats *s)
 	return send_report(mc, MSG_MON_PG_STATS, &b);
 }
 
+int monc_send_pg_la(struct monc *mc, const struct mon_pg_la_msg *m)
+{
+	struct cbuf b;
+
+	cbuf_init(&b);
+	mon_pg_la_msg_encode(m, &b);
+	return send_report(mc, MSG_MON_PG_LA, &b);
+}
+
 int monc_command(struct monc *mc, const char *const *argv, int argc, const void *in,
 		 size_t inlen, int *rc, char **status, char **out, size_t *outlen,
 		 int timeout_ms)

@@ -34,6 +34,7 @@ struct mon_osd_boot;
 struct mon_osd_failure;
 struct mon_osd_alive;
 struct mon_pg_stats;
+struct mon_pg_la_msg;
 struct monc;
 
 struct monc_opts {
@@ -80,6 +81,9 @@ int monc_send_boot(struct monc *mc, const struct mon_osd_boot *b);
 int monc_send_failure(struct monc *mc, const struct mon_osd_failure *f);
 int monc_send_alive(struct monc *mc, const struct mon_osd_alive *a);
 int monc_send_pg_stats(struct monc *mc, const struct mon_pg_stats *s);
+/* PG last-active records to store / read (issue 8). The mon's MSG_MON_PG_LA_REPLY is not
+ * consumed by monc_handle: the process's dispatch gets it. */
+int monc_send_pg_la(struct monc *mc, const struct mon_pg_la_msg *m);
 
 /*
  * Runs a monitor command and waits for its reply. argv is the command words ("osd", "pool",

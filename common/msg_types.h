@@ -22,6 +22,8 @@
 #define MSG_MON_COMMAND        23 /* struct mon_command (tid echoed in the reply) */
 #define MSG_MON_COMMAND_REPLY  24 /* struct mon_command_reply */
 /* 25..29 reserved for the MDS map (beacon, mdsmap push) */
+#define MSG_MON_PG_LA          30 /* struct mon_pg_la_msg: store / read PG last-active records */
+#define MSG_MON_PG_LA_REPLY    31 /* struct mon_pg_la_msg: the mon's records after the request */
 
 /* 100..199: client <-> OSD operations (common/osd_proto.h) */
 #define MSG_OSD_OP 100      /* client -> primary: struct osd_op_req + input data */

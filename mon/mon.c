@@ -282,6 +282,7 @@ int mon_commit(struct mon *mon, struct osdmap *pending)
 	mon->ncommits++;
 	CLOG_INFO("mon", "committed osdmap e%u", mon->map->epoch);
 	pgmap_on_map(mon->pgmap, mon->map);
+	pgla_on_map(mon);
 	mon_publish(mon);
 out:
 	osdmap_put(pending);
@@ -414,6 +415,15 @@ static void handle_msg(struct mon *mon, struct msg_conn *c, struct msg *m)
 		if (mon_osd_alive_decode(&a, m->front, m->front_len))
 			goto bad;
 		osdmon_handle_alive(mon, &a);
+		break;
+	}
+	case MSG_MON_PG_LA: {
+		struct mon_pg_la_msg la;
+		if (mon_pg_la_msg_decode(&la, m->front, m->front_len))
+			goto bad;
+		osdmon_note_seen(mon, la.osd);
+		pgla_handle(mon, c, &la);
+		mon_pg_la_msg_free(&la);
 		break;
 	}
 	case MSG_MON_PG_STATS: {
@@ -560,6 +570,12 @@ int mon_main(const struct cairn_conf *conf, volatile sig_atomic_t *stop)
 		goto out_pg;
 	}
 	pgmap_on_map(mon.pgmap, mon.map);
+	err = pgla_load(&mon);
+	if (err) {
+		CLOG_ERR("mon", "cannot load PG last-active records: %s", cairn_strerror(err));
+		goto out_pg;
+	}
+	pgla_on_map(&mon);
 
 	memset(&mo, 0, sizeof(mo));
 	mo.me.type = MSG_ENTITY_MON;
@@ -658,6 +674,7 @@ out_pg:
 	free(mon.failures);
 	free(mon.osd_last_seen);
 	free(mon.osd_up_since);
+	free(mon.pgla);
 	osdmap_put(mon.map);
 out_store:
 	mon_store_close(mon.store);

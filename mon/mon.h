@@ -11,6 +11,7 @@
  *   mon_store.c    the monitor's RocksDB: maps per epoch, served by range.
  *   osd_monitor.c  OSD lifecycle: boot, failure reports, alive, down -> out; initial map.
  *   pgmap.c        PG stats from OSDs, aggregation, health checks.
+ *   pg_la.c        last-active records of PGs (docs/recovery.md "Past intervals").
  *   commands.c     the admin commands (argv in, JSON out).
  *
  * Threading: every message, reset and tick is handled on the single mon thread, in arrival
@@ -66,6 +67,8 @@ struct mon {
 	int32_t osd_last_seen_len;
 	uint64_t start_ns;
 	uint64_t ncommits;
+	struct mon_pg_la *pgla;  /* [npgla] last-active records (pg_la.c), unordered */
+	size_t npgla, capla;
 };
 
 /* ---- mon.c: the change path ---- */
@@ -91,6 +94,24 @@ int mon_store_get_inc(struct mon_store *s, uint32_t e, void **out, size_t *len);
 /* 0 and *e (0 when empty). */
 int mon_store_last_committed(struct mon_store *s, uint32_t *e);
 int mon_store_first_committed(struct mon_store *s, uint32_t *e);
+/* One synced batch of puts (vals[i] != NULL) and deletes (vals[i] == NULL). */
+int mon_store_write_kvs(struct mon_store *s, size_t n, const char *const *keys,
+			const void *const *vals, const size_t *lens);
+/* cb for every key starting with prefix, in key order; a non-zero cb result stops (returned). */
+int mon_store_scan_prefix(struct mon_store *s, const char *prefix,
+			  int (*cb)(void *arg, const char *key, size_t klen, const void *val,
+				    size_t vlen),
+			  void *arg);
+
+/* ---- pg_la.c ---- */
+/* Loads the records from the store (startup). */
+int pgla_load(struct mon *mon);
+/* MON_PG_LA: stores the newer records (one synced batch), replies with the mon's records. */
+void pgla_handle(struct mon *mon, struct msg_conn *c, const struct mon_pg_la_msg *m);
+/* A new map: drops the records of PGs that no longer exist (deleted pools). */
+void pgla_on_map(struct mon *mon);
+/* The mon's record of pg, or NULL. */
+const struct mon_pg_la *pgla_get(struct mon *mon, struct pg_id pg);
 
 /* ---- osd_monitor.c ---- */
 /* Builds epoch 1 of a new cluster (CRUSH root "default", types osd/host/rack/root,

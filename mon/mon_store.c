@@ -6,6 +6,7 @@
  *   "osdmap_inc_%010u"   encoded incremental producing that epoch (osdmap_inc_encode)
  *   "last_committed"     u32 LE, newest epoch
  *   "first_committed"    u32 LE, oldest epoch kept
+ *   "pgla_<pool>_<ps>"   a PG's last-active record (mon_pg_la_encode_one; mon/pg_la.c)
  * Crash rule: an epoch's full map, incremental and last_committed are written in ONE synced
  * write batch, so after a crash the store holds every epoch up to last_committed, whole.
  */
@@ -177,4 +178,48 @@ int mon_store_last_committed(struct mon_store *s, uint32_t *e)
 int mon_store_first_committed(struct mon_store *s, uint32_t *e)
 {
 	return get_u32(s, "first_committed", e);
+}
+
+int mon_store_write_kvs(struct mon_store *s, size_t n, const char *const *keys,
+			const void *const *vals, const size_t *lens)
+{
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	char *err = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		if (vals[i])
+			rocksdb_writebatch_put(wb, keys[i], strlen(keys[i]), vals[i], lens[i]);
+		else
+			rocksdb_writebatch_delete(wb, keys[i], strlen(keys[i]));
+	}
+	rocksdb_write(s->db, s->wopts, wb, &err);
+	rocksdb_writebatch_destroy(wb);
+	if (err) {
+		CLOG_ERR("mon", "mon store write failed: %s", err);
+		rocksdb_free(err);
+		return -EIO;
+	}
+	return 0;
+}
+
+int mon_store_scan_prefix(struct mon_store *s, const char *prefix,
+			  int (*cb)(void *arg, const char *key, size_t klen, const void *val,
+				    size_t vlen),
+			  void *arg)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, s->ropts);
+	size_t pl = strlen(prefix);
+	int e = 0;
+
+	for (rocksdb_iter_seek(it, prefix, pl); !e && rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t kl, vl;
+		const char *k = rocksdb_iter_key(it, &kl);
+		const char *v = rocksdb_iter_value(it, &vl);
+
+		if (kl < pl || memcmp(k, prefix, pl))
+			break;
+		e = cb(arg, k, kl, v, vl);
+	}
+	rocksdb_iter_destroy(it);
+	return e;
 }

@@ -155,6 +155,10 @@ struct pg {
 	unsigned ninflight;
 	struct osd_item *waiting_head, *waiting_tail; /* waiting for the PG to become active */
 	struct osd_item *blocked_head, *blocked_tail; /* waiting for an earlier write to the same object */
+	/* the acting set when the PG last went active: while peering, in-flight writes are
+	 * re-sent only to these (a member new since then may not hold the PG yet) */
+	int32_t active_acting[CAIRN_MAX_REPLICAS];
+	int active_nacting;
 
 	/* peering (pg_peering.c) */
 	bool peering;
@@ -196,6 +200,8 @@ void pg_peer_reset(struct pg *pg, int32_t osd);
 /* Peering activated the acting set: re-sends the in-flight writes each member has not acked
  * (a member already holding one acks it; a new member has it in its log and missing set). */
 void pg_resend_inflight(struct pg *pg);
+/* The PG went active with its current acting set (pg_activate, recovery.c). */
+void pg_note_active(struct pg *pg);
 /* Publishes the stats snapshot (takes shard->stat_lock). */
 void pg_publish(struct pg *pg);
 

@@ -410,6 +410,12 @@ static void repop_check(struct pg *pg)
 	struct repop *rp;
 	bool any = false;
 
+	/* no reply while peering or below min_size: a write is acknowledged only in an
+	 * interval that went active (its last-active record is at the mon, recovery.c);
+	 * pg_resend_inflight runs this again once the PG is active */
+	if (pg->peering || pg->nacting < pg->pool_min_size)
+		return;
+
 	while ((rp = pg->inflight_head) && repop_done(pg, rp)) {
 		struct osd_item *d, *n;
 
@@ -656,11 +662,18 @@ e_free:
 	return r;
 }
 
+void pg_note_active(struct pg *pg)
+{
+	memcpy(pg->active_acting, pg->acting, sizeof(pg->active_acting));
+	pg->active_nacting = pg->nacting;
+}
+
 void pg_resend_inflight(struct pg *pg)
 {
 	for (int i = 0; i < pg->nacting; i++)
 		if (pg->acting[i] != pg->osd->id && pg->acting[i] != OSDMAP_NONE)
 			repop_resend_after(pg, pg->acting[i], (struct osd_eversion){ 0, 0 }, false);
+	repop_check(pg); /* writes every member acked while peering */
 }
 
 void pg_do_client_op(struct pg *pg, struct osd_item *it)
@@ -1056,9 +1069,11 @@ void pg_activate(struct pg *pg)
 {
 	pg->peering = false;
 	pg->state = compute_state(pg);
+	pg_note_active(pg);
 	CLOG_DEBUG("osd", "pg %s: active at %u'%" PRIu64, pg->coll, pg->info.last_update.epoch,
 		   pg->info.last_update.v);
 	pg_publish(pg);
+	repop_check(pg);
 	if (pg->state & PG_STATE_ACTIVE)
 		release_waiting(pg);
 }
@@ -1070,12 +1085,9 @@ void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_in
 	bool was_primary = is_primary(pg);
 	bool changed = nacting != pg->nacting || primary != pg->primary ||
 		       memcmp(acting, pg->acting, sizeof(int32_t) * (size_t)nacting);
-	int32_t old_acting[CAIRN_MAX_REPLICAS];
-	int old_nacting = pg->nacting;
 	struct osd_item *l, *n;
 
 	(void)n;
-	memcpy(old_acting, pg->acting, sizeof(old_acting));
 	memset(pg->up, 0, sizeof(pg->up));
 	memset(pg->acting, 0, sizeof(pg->acting));
 	memcpy(pg->up, up, sizeof(int32_t) * (size_t)nup);
@@ -1104,7 +1116,7 @@ void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_in
 	if (!pool || !is_primary(pg)) {
 		pg->peering = false;
 		pg->state = pool ? compute_state(pg) : 0;
-	} else if (changed && pg->nacting >= pg->pool_min_size && pg->nacting > 1) {
+	} else if (changed && pg->nacting >= pg->pool_min_size) {
 		pg_start_peering(pg); /* may activate at once */
 	} else if (!pg->peering) {
 		pg->state = compute_state(pg);
@@ -1124,12 +1136,15 @@ void pg_handle_map(struct pg *pg, const struct osdmap *map, const struct pool_in
 	} else if (is_primary(pg) && changed) {
 		/* a member new to the acting set may not hold the PG yet (it would refuse the
 		 * repop and fail the write): while peering, it gets the in-flight writes after
-		 * its activation (pg_resend_inflight); the others get them now */
+		 * its activation (pg_resend_inflight); the members of the last active acting set
+		 * get them now (not the previous acting set: after two changes during one
+		 * peering, that may hold a member that was never activated) */
 		for (struct repop *rp = pg->inflight_head; rp; rp = rp->next)
 			for (int i = 0; i < nacting; i++)
 				if (acting[i] != pg->osd->id && acting[i] != OSDMAP_NONE &&
 				    !in_set(rp->acked, rp->nacked, acting[i]) &&
-				    (!pg->peering || in_set(old_acting, old_nacting, acting[i])))
+				    (!pg->peering ||
+				     in_set(pg->active_acting, pg->active_nacting, acting[i])))
 					repop_send(pg, rp, acting[i], map, false);
 	}
 	pg_publish(pg);

@@ -6,17 +6,21 @@
  *   the PG from a past interval: strays answer from their store). Each answers MSG_REC_NOTIFY
  *   with its pg_info, its whole log, its persisted missing set, its backfill position and
  *   its last-active record (the complete members of the newest interval that went active).
- *   With every acting OSD answered (others: 3 s grace):
- *     - the newest last-active record among the answers names who must hold every
- *       acknowledged write (a write is acked only when all acting OSDs committed it); if none
- *       of them answered complete -> DOWN (nothing is served; re-peered every 2 s);
+ *   The mon's last-active record of the PG is read at the same time (MSG_MON_PG_LA).
+ *   With every acting OSD answered (others: 3 s grace) and the mon's record in:
+ *     - the newest last-active record among the answers, ours and the mon's names who must
+ *       hold every acknowledged write (a write is acked only when all acting OSDs committed
+ *       it, in an interval whose record the mon holds); if none of them answered complete
+ *       -> DOWN (nothing is served; re-peered every 2 s);
  *     - auth = the complete OSD with the newest last_update;
  *     - the primary adopts auth's log when behind: objects of the entries it lacks (and of
  *       its own divergent entries) are pulled; beyond auth's log (trimmed) it asks auth for
  *       its object list (REC_F_SCAN) and pulls everything (primary backfill);
  *     - every other acting OSD gets MSG_REC_ACTIVATE: the authoritative log, its missing
  *       objects (log-based recovery), or a backfill position;
- *     - ACTIVE (+recovering / backfilling / degraded), waiting client ops released.
+ *     - the new record goes to the mon (LA_WAIT, resent every second); once the mon's reply
+ *       shows it stored: ACTIVE (+recovering / backfilling / degraded), waiting client ops
+ *       released, in-flight writes answered.
  * Recovery (primary; rec_kick): at most osd_recovery_max_active objects at once and
  *   osd_recovery_max_bytes_per_sec; pulls first, pushes of whole objects (data, xattrs, omap,
  *   or removal) to the OSDs missing them. A client op on a missing object waits for it (and
@@ -44,6 +48,8 @@
 
 #include "common/config.h"
 #include "common/log.h"
+#include "common/mon_proto.h"
+#include "common/monc.h"
 #include "common/msg.h"
 #include "common/msg_types.h"
 #include "common/pg_state.h"
@@ -61,8 +67,10 @@
 #define REC_STRAY_RESEND_NS 5000000000ull
 #define REC_STATE_KEY "s"
 
-enum rec_phase { REC_IDLE = 0, REC_PEERING, REC_SCAN, REC_ACTIVE, REC_DOWN };
-enum rec_ev { REC_EV_MSG = 0, REC_EV_PULLED = 2 };
+/* REC_LA_WAIT: peering decided and the acting OSDs were activated; the new last-active
+ * record is on its way to the mon: client ops keep waiting until the mon acknowledged it */
+enum rec_phase { REC_IDLE = 0, REC_PEERING, REC_SCAN, REC_ACTIVE, REC_DOWN, REC_LA_WAIT };
+enum rec_ev { REC_EV_MSG = 0, REC_EV_PULLED = 2, REC_EV_MON_LA = 3 };
 
 struct rec_obj {
 	struct rec_obj *next, *prev, *hnext;
@@ -107,6 +115,11 @@ struct pg_rec {
 	uint64_t peer_start_ns, query_ns, down_ns;
 	struct rec_peer *peers;
 	int npeers;
+	/* the mon's last-active record of the PG (read each peering round) */
+	bool mon_have;
+	uint32_t mon_la_epoch, mon_nla;
+	int32_t mon_la[CAIRN_MAX_REPLICAS];
+	uint64_t mon_ns;              /* last request to the mon (resent every second) */
 	int32_t scan_from;
 	struct rec_obj *head, *tail;
 	struct rec_obj *hash[REC_BUCKETS];
@@ -774,7 +787,7 @@ static void set_state(struct pg *pg, struct pg_rec *r)
 {
 	uint64_t st;
 
-	if (r->phase == REC_PEERING || r->phase == REC_SCAN) {
+	if (r->phase == REC_PEERING || r->phase == REC_SCAN || r->phase == REC_LA_WAIT) {
 		st = PG_STATE_PEERING;
 	} else if (r->phase == REC_DOWN) {
 		st = PG_STATE_DOWN | PG_STATE_PEERING;
@@ -829,6 +842,51 @@ void rec_pg_stats(struct pg *pg, struct mon_pg_stat *s)
 
 /* ---- peering ------------------------------------------------------------------------------ */
 
+/* Record (e1, n1) is newer than (e2, n2): a later epoch, or the same epoch with more members
+ * (within one epoch, the primary's refresh after recovery names a superset). */
+static bool la_newer(uint32_t e1, uint32_t n1, uint32_t e2, uint32_t n2)
+{
+	return e1 > e2 || (e1 == e2 && n1 > n2);
+}
+
+/* To the mon: our last-active record (set) or a request for the mon's (!set). Lossy: the
+ * tick resends while we wait (REC_QUERY_RESEND_NS). */
+static void mon_la_send(struct pg *pg, struct pg_rec *r, bool set, uint64_t token)
+{
+	struct mon_pg_la rec;
+	struct mon_pg_la_msg m;
+	struct osd *o = pg->osd;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.pg = pg->id;
+	rec.token = token;
+	if (set) {
+		rec.epoch = r->la_epoch;
+		rec.n = r->nla;
+		memcpy(rec.osds, r->la, sizeof(int32_t) * r->nla);
+	}
+	m.osd = o->id;
+	m.n = 1;
+	m.recs = &rec;
+	pthread_rwlock_rdlock(&o->monc_lock);
+	if (o->monc)
+		monc_send_pg_la(o->monc, &m);
+	pthread_rwlock_unlock(&o->monc_lock);
+	r->mon_ns = now_mono_ns();
+}
+
+/* Every acting OSD answered (the others had their grace) and the mon's record is in. */
+static bool peering_ready(struct pg_rec *r, uint64_t now)
+{
+	if (!r->mon_have)
+		return false;
+	for (int i = 0; i < r->npeers; i++)
+		if (!r->peers[i].answered &&
+		    (r->peers[i].acting || now - r->peer_start_ns < REC_STRAY_GRACE_NS))
+			return false;
+	return true;
+}
+
 static void send_queries(struct pg *pg, struct pg_rec *r)
 {
 	struct rec_msg q;
@@ -840,6 +898,8 @@ static void send_queries(struct pg *pg, struct pg_rec *r)
 		q.token = r->token;
 		send_to(pg, r->peers[i].osd, MSG_REC_QUERY, &q, NULL, 0);
 	}
+	if (!r->mon_have)
+		mon_la_send(pg, r, false, r->token);
 	r->query_ns = now_mono_ns();
 }
 
@@ -859,6 +919,7 @@ bool rec_peering_start(struct pg *pg)
 		return false;
 	r->token = ((uint64_t)pg->map_epoch << 32) | (uint32_t)(r->token + 1);
 	r->phase = REC_PEERING;
+	r->mon_have = false;
 	pg->peering = true; /* pg.c leaves the state to us */
 	r->peer_start_ns = now_mono_ns();
 	osdmap_for_each_osd(map, oi) {
@@ -935,6 +996,7 @@ static void go_down(struct pg *pg, struct pg_rec *r, const char *why)
 static void rec_kick(struct pg *pg, struct pg_rec *r);
 static void strays_kick(struct pg *pg, struct pg_rec *r);
 static void activate(struct pg *pg, struct pg_rec *r);
+static void activate_finish(struct pg *pg, struct pg_rec *r);
 static int scan_cb(void *arg, const void *oid, size_t oidlen, uint64_t hash);
 
 /* Every answer is in: decide authority, adopt, hand out missing sets, activate. */
@@ -953,7 +1015,7 @@ static void peering_decide(struct pg *pg, struct pg_rec *r)
 
 		if (!r->peers[i].answered || !(n->flags & REC_F_HAS_PG))
 			continue;
-		if (n->la_epoch > la_epoch) {
+		if (la_newer(n->la_epoch, n->nla, la_epoch, nla)) {
 			la_epoch = n->la_epoch;
 			nla = n->nla;
 			memcpy(la, n->la, sizeof(la));
@@ -962,6 +1024,13 @@ static void peering_decide(struct pg *pg, struct pg_rec *r)
 			best = n->info.last_update;
 			auth = &r->peers[i];
 		}
+	}
+	/* the mon's record: an interval that went active on OSDs all absent now is known there
+	 * even when none of the OSDs present heard of it */
+	if (r->mon_have && la_newer(r->mon_la_epoch, r->mon_nla, la_epoch, nla)) {
+		la_epoch = r->mon_la_epoch;
+		nla = r->mon_nla;
+		memcpy(la, r->mon_la, sizeof(la));
 	}
 	/* someone of the last active interval must be here, complete */
 	if (nla) {
@@ -1209,14 +1278,35 @@ static void activate(struct pg *pg, struct pg_rec *r)
 			if (pg->acting[i] != pg->osd->id && pg->acting[i] != OSDMAP_NONE)
 				send_to(pg, pg->acting[i], MSG_REC_ACTIVATE, &la, NULL, 0);
 	}
-	/* writes in flight since the last interval: after the activations, on the same
-	 * connections (a new member holds the PG now, and their entries in its log) */
-	pg_resend_inflight(pg);
 	t = store_txn_new();
 	if (t && !txn_state(t, r))
 		queue_txn(pg, t);
 	else
 		store_txn_free(t);
+	r->nstrays = 0;
+	r->stray_ns = 0;
+	for (int i = 0; i < r->npeers; i++)
+		if (r->peers[i].answered && (r->peers[i].n.flags & REC_F_HAS_PG) &&
+		    !in_set(pg->acting, pg->nacting, r->peers[i].osd) &&
+		    !in_set(pg->up, pg->nup, r->peers[i].osd))
+			r->strays[r->nstrays++] = r->peers[i].osd;
+	for (int i = 0; i < r->npeers; i++)
+		rec_msg_clear(&r->peers[i].n);
+	free(r->peers);
+	r->peers = NULL;
+	r->npeers = 0;
+	if (!ncomplete) {
+		activate_finish(pg, r);
+		return;
+	}
+	/* the mon learns of this interval before it accepts writes (resent by the tick) */
+	r->phase = REC_LA_WAIT;
+	mon_la_send(pg, r, true, r->token);
+}
+
+/* The mon holds this interval's last-active record: serve. */
+static void activate_finish(struct pg *pg, struct pg_rec *r)
+{
 	/* the done counters count this interval's recovery (the mon sums their growth) */
 	r->obj_done = r->bytes_done = 0;
 	if (r->nobj || r->nbft) {
@@ -1225,18 +1315,13 @@ static void activate(struct pg *pg, struct pg_rec *r)
 		CLOG_INFO("osd", "pg %s: active, recovering: %" PRIu64 " objects from the log, %d "
 			  "backfill targets", pg->coll, r->nobj, r->nbft);
 	}
-	r->nstrays = 0;
-	r->stray_ns = 0;
-	for (int i = 0; i < r->npeers; i++)
-		if (r->peers[i].answered && (r->peers[i].n.flags & REC_F_HAS_PG) &&
-		    !in_set(pg->acting, pg->nacting, r->peers[i].osd) &&
-		    !in_set(pg->up, pg->nup, r->peers[i].osd))
-			r->strays[r->nstrays++] = r->peers[i].osd;
 	r->phase = REC_ACTIVE;
 	pg->peering = false;
-	free(r->peers);
-	r->peers = NULL;
-	r->npeers = 0;
+	pg_note_active(pg);
+	/* writes in flight since the last interval: after the activations, on the same
+	 * connections (a new member holds the PG now, and their entries in its log); their
+	 * clients get the replies from now on (pg.c holds them while peering) */
+	pg_resend_inflight(pg);
 	set_state(pg, r);
 	{
 		struct osd_item *h = pg->waiting_head, *tl = pg->waiting_tail;
@@ -1250,7 +1335,6 @@ static void activate(struct pg *pg, struct pg_rec *r)
 static void handle_notify(struct pg *pg, struct rec_msg *m)
 {
 	struct pg_rec *r = rec_get(pg);
-	bool all = true;
 
 	if (r && is_primary(pg) && (m->flags & REC_F_STRAY) && r->phase == REC_ACTIVE &&
 	    !in_set(pg->acting, pg->nacting, m->from) && !in_set(pg->up, pg->nup, m->from) &&
@@ -1283,12 +1367,35 @@ static void handle_notify(struct pg *pg, struct rec_msg *m)
 			r->peers[i].answered = true;
 		}
 	}
-	for (int i = 0; i < r->npeers; i++)
-		if (!r->peers[i].answered &&
-		    (r->peers[i].acting || now_mono_ns() - r->peer_start_ns < REC_STRAY_GRACE_NS))
-			all = false;
-	if (all)
+	if (peering_ready(r, now_mono_ns()))
 		peering_decide(pg, r);
+}
+
+/* The mon's answer to mon_la_send (token: the peering round). */
+static void handle_mon_la(struct pg *pg, struct pg_rec *r, const struct mon_pg_la *m)
+{
+	if (m->token != r->token || m->n > CAIRN_MAX_REPLICAS)
+		return;
+	if (r->phase == REC_PEERING && !r->mon_have) {
+		r->mon_have = true;
+		r->mon_la_epoch = m->epoch;
+		r->mon_nla = m->n;
+		memset(r->mon_la, 0, sizeof(r->mon_la));
+		memcpy(r->mon_la, m->osds, sizeof(int32_t) * m->n);
+		if (peering_ready(r, now_mono_ns()))
+			peering_decide(pg, r);
+		return;
+	}
+	if (r->phase != REC_LA_WAIT)
+		return;
+	if (m->epoch > r->la_epoch) {
+		/* a newer interval went active elsewhere: our map is behind */
+		go_down(pg, r, "the mon holds a newer last-active record");
+		return;
+	}
+	if (la_newer(r->la_epoch, r->nla, m->epoch, m->n))
+		return; /* not stored (yet): the tick resends */
+	activate_finish(pg, r);
 }
 
 /* ---- replica side: query, activate, push, backfill ---------------------------------------- */
@@ -1855,6 +1962,7 @@ static void finish_recovery(struct pg *pg, struct pg_rec *r)
 		queue_txn(pg, t);
 	else
 		store_txn_free(t);
+	mon_la_send(pg, r, true, 0); /* the refresh: no need to wait for it */
 	CLOG_INFO("osd", "pg %s: recovery done: log-based %" PRIu64 " objects, backfill %" PRIu64
 		  " objects, %" PRIu64 " bytes in %.2fs", pg->coll, r->log_objs, r->bf_objs,
 		  r->bytes_done, secs);
@@ -2098,21 +2206,18 @@ bool rec_pg_tick(struct pg *pg, uint64_t now)
 		return false;
 	}
 	switch (r->phase) {
-	case REC_PEERING: {
-		bool all = true;
-
-		for (int i = 0; i < r->npeers; i++)
-			if (!r->peers[i].answered &&
-			    (r->peers[i].acting || now - r->peer_start_ns < REC_STRAY_GRACE_NS))
-				all = false;
-		if (all) {
+	case REC_PEERING:
+		if (peering_ready(r, now)) {
 			peering_decide(pg, r);
 			break;
 		}
 		if (now - r->query_ns > REC_QUERY_RESEND_NS)
 			send_queries(pg, r);
 		break;
-	}
+	case REC_LA_WAIT:
+		if (now - r->mon_ns > REC_QUERY_RESEND_NS)
+			mon_la_send(pg, r, true, r->token);
+		break;
 	case REC_SCAN:
 		if (now - r->query_ns > 5 * REC_QUERY_RESEND_NS) {
 			r->scan_from = -1;
@@ -2173,11 +2278,40 @@ void rec_pg_free(struct pg *pg)
 	pg->rec = NULL;
 }
 
+/* Messenger thread: the mon's records -> one item per PG to its shard. */
+static void mon_la_dispatch(struct osd *o, struct msg *m)
+{
+	struct mon_pg_la_msg l;
+
+	if (mon_pg_la_msg_decode(&l, m->front, m->front_len)) {
+		CLOG_WARN("osd", "malformed PG last-active reply from the mon");
+		msg_free(m);
+		return;
+	}
+	for (uint32_t i = 0; i < l.n; i++) {
+		struct osd_item *it = calloc(1, sizeof(*it) + sizeof(struct mon_pg_la));
+
+		if (!it)
+			break;
+		it->q.type = OQ_RECOVERY;
+		it->rc = REC_EV_MON_LA;
+		it->pgid = l.recs[i].pg;
+		memcpy(it + 1, &l.recs[i], sizeof(struct mon_pg_la));
+		op_queue_push(o->oq, op_queue_shard_of(o->oq, it->pgid), &it->q);
+	}
+	mon_pg_la_msg_free(&l);
+	msg_free(m);
+}
+
 bool rec_dispatch(struct osd *o, struct msg_conn *c, struct msg *m)
 {
 	struct osd_item *it;
 	struct pg_id id;
 
+	if (m->type == MSG_MON_PG_LA_REPLY) {
+		mon_la_dispatch(o, m);
+		return true;
+	}
 	if (m->type < MSG_REC_QUERY || m->type > MSG_PG_REC_LAST_)
 		return false;
 	if (rec_msg_peek_pgid(m->front, m->front_len, &id)) {
@@ -2230,6 +2364,16 @@ void rec_shard_item(struct osd_shard *sh, struct osd_item *it)
 	struct cdec d;
 	struct pg *pg;
 
+	if (it->rc == REC_EV_MON_LA) {
+		struct mon_pg_la la;
+
+		memcpy(&la, it + 1, sizeof(la));
+		pg = pg_lookup(sh, it->pgid);
+		if (pg && pg->rec && is_primary(pg))
+			handle_mon_la(pg, pg->rec, &la);
+		osd_item_free(it);
+		return;
+	}
 	if (it->rc == REC_EV_PULLED) {
 		pg = pg_lookup(sh, it->pgid);
 		if (pg && pg->rec && is_primary(pg))

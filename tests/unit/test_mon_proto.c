@@ -83,6 +83,15 @@ static int dec_reply(const void *p, size_t n)
 	return e;
 }
 
+static int dec_pgla(const void *p, size_t n)
+{
+	struct mon_pg_la_msg m;
+	int e = mon_pg_la_msg_decode(&m, p, n);
+	if (!e)
+		mon_pg_la_msg_free(&m);
+	return e;
+}
+
 static void test_small_messages(void **state)
 {
 	struct cbuf b;
@@ -219,6 +228,67 @@ static void test_pg_stats(void **state)
 	cbuf_free(&b);
 }
 
+static void test_pg_la(void **state)
+{
+	struct mon_pg_la r[2], *big;
+	struct mon_pg_la_msg m = {.osd = 3, .n = 2, .recs = r}, m2;
+	struct cbuf b;
+
+	(void)state;
+	memset(r, 0, sizeof(r));
+	r[0].pg = (struct pg_id){2, 7};
+	r[0].token = 0x1122334455ull;
+	r[0].epoch = 41;
+	r[0].n = 2;
+	r[0].osds[0] = 4;
+	r[0].osds[1] = 1;
+	r[1].pg = (struct pg_id){2, 8}; /* a read: epoch 0, no members */
+	cbuf_init(&b);
+	assert_int_equal(mon_pg_la_msg_encode(&m, &b), 0);
+	assert_int_equal(mon_pg_la_msg_decode(&m2, b.data, b.len), 0);
+	assert_int_equal(m2.osd, 3);
+	assert_int_equal(m2.n, 2);
+	assert_memory_equal(m2.recs, r, sizeof(r));
+	mon_pg_la_msg_free(&m2);
+	check_prefixes(&b, dec_pgla);
+	/* more members than a PG can have: the encoder clamps, a forged count is refused */
+	r[0].n = CAIRN_MAX_REPLICAS + 3;
+	cbuf_reset(&b);
+	mon_pg_la_msg_encode(&m, &b);
+	assert_int_equal(mon_pg_la_msg_decode(&m2, b.data, b.len), 0);
+	assert_int_equal(m2.recs[0].n, CAIRN_MAX_REPLICAS);
+	mon_pg_la_msg_free(&m2);
+	{
+		/* the record ends with its member count (u32 LE) and the one member */
+		struct cdec d;
+		struct mon_pg_la one = r[1];
+		struct cbuf ob;
+
+		one.n = 1;
+		cbuf_init(&ob);
+		mon_pg_la_encode_one(&one, &ob);
+		assert_int_equal(ob.err, 0);
+		assert_true(ob.len >= 8);
+		assert_int_equal(ob.data[ob.len - 8], 1);
+		ob.data[ob.len - 8] = CAIRN_MAX_REPLICAS + 1;
+		cdec_init(&d, ob.data, ob.len);
+		assert_int_not_equal(mon_pg_la_decode_one(&d, &one), 0);
+		cbuf_free(&ob);
+	}
+	/* more records than the limit */
+	big = calloc(MON_PG_LA_MAX + 1, sizeof(*big));
+	assert_non_null(big);
+	m.recs = big;
+	m.n = MON_PG_LA_MAX + 1;
+	cbuf_reset(&b);
+	mon_pg_la_msg_encode(&m, &b); /* clamps */
+	assert_int_equal(mon_pg_la_msg_decode(&m2, b.data, b.len), 0);
+	assert_int_equal(m2.n, MON_PG_LA_MAX);
+	mon_pg_la_msg_free(&m2);
+	free(big);
+	cbuf_free(&b);
+}
+
 static void test_command(void **state)
 {
 	char *argv[] = {"osd", "pool", "create", "rbd", "64"};
@@ -297,7 +367,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_small_messages), cmocka_unit_test(test_osdmap_msg),
 		cmocka_unit_test(test_pg_stats),       cmocka_unit_test(test_command),
-		cmocka_unit_test(test_pg_state_strings),
+		cmocka_unit_test(test_pg_state_strings), cmocka_unit_test(test_pg_la),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
