@@ -35,7 +35,8 @@ rc=0; $B -p rbd 1 write > /dev/null 2>&1 || rc=$?; [ $rc -eq 2 ] || fail "missin
 rc=0; $B -c "$T/bad.conf" -p rbd 1 frobnicate > /dev/null 2>&1 || rc=$?
 [ $rc -eq 2 ] || fail "bad mode: exit $rc"
 
-"$BIN/cairn-up" start --dir "$T/c" --osds 3 --pool rbd:16:3 > "$T/up.log" 2>&1 ||
+"$BIN/cairn-up" start --dir "$T/c" --osds 3 --pool rbd:16:3 --set "osd_inline_ops = true" \
+    > "$T/up.log" 2>&1 ||
     { tail -n 30 "$T/up.log"; fail "cairn-up start"; }
 C=$T/c/cairn.conf
 
