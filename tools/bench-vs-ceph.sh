@@ -10,7 +10,8 @@
 # Reads start with the page cache dropped (when permitted), as ceph-local.sh does.
 #
 # Environment: BENCH_SECONDS (default 20) per phase; BENCH_OUT (results directory, default
-# /tmp/cairn-bench-vs-ceph-DATE); CEPH_PEER_* are passed to ceph-local.sh. Without Ceph
+# /tmp/cairn-bench-vs-ceph-DATE); BENCH_SET="opt = v": one --set for the cairn cluster (e.g.
+# "osd_inline_ops = true"); CEPH_PEER_* are passed to ceph-local.sh. Without Ceph
 # (command -v ceph-osd fails) only cairn runs and the script says how to install Ceph.
 set -euo pipefail
 BUILD=${1:-build}
@@ -35,7 +36,8 @@ drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 
 # ---- cairn
 log "cairn: starting 3 OSDs, pool bench (32 PGs, size 3)"
-"$BIN/cairn-up" start --dir "$CDIR" --osds 3 --pool bench:32:3 > "$OUT/cairn-up.txt" 2>&1 ||
+"$BIN/cairn-up" start --dir "$CDIR" --osds 3 --pool bench:32:3 ${BENCH_SET:+--set "$BENCH_SET"} \
+    > "$OUT/cairn-up.txt" 2>&1 ||
     { tail -n 30 "$OUT/cairn-up.txt" >&2; exit 1; }
 CONF=$CDIR/cairn.conf
 cb() { local name=$1; shift
