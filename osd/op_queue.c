@@ -154,18 +154,23 @@ unsigned op_queue_shard_of(const struct op_queue *q, struct pg_id pg)
 	return (unsigned)(h % q->n);
 }
 
-void op_queue_push(struct op_queue *q, unsigned shard, struct oq_item *it)
+/* Links it at the tail (or head) of the shard's FIFO and wakes the thread if it sleeps. */
+static void shard_link(struct oq_shard *s, struct oq_item *it, bool front)
 {
-	struct oq_shard *s = &q->shards[shard % q->n];
-
-	it->next = NULL;
-	it->enq_ns = now_mono_ns();
 	pthread_mutex_lock(&s->lock);
-	if (s->tail)
-		s->tail->next = it;
-	else
+	if (front) {
+		it->next = s->head;
 		s->head = it;
-	s->tail = it;
+		if (!s->tail)
+			s->tail = it;
+	} else {
+		it->next = NULL;
+		if (s->tail)
+			s->tail->next = it;
+		else
+			s->head = it;
+		s->tail = it;
+	}
 	s->depth++;
 	if (s->sleeping) {
 		s->sleeping = false;
@@ -174,21 +179,15 @@ void op_queue_push(struct op_queue *q, unsigned shard, struct oq_item *it)
 	pthread_mutex_unlock(&s->lock);
 }
 
+void op_queue_push(struct op_queue *q, unsigned shard, struct oq_item *it)
+{
+	it->enq_ns = now_mono_ns();
+	shard_link(&q->shards[shard % q->n], it, false);
+}
+
 void op_queue_push_front(struct op_queue *q, unsigned shard, struct oq_item *it)
 {
-	struct oq_shard *s = &q->shards[shard % q->n];
-
-	pthread_mutex_lock(&s->lock);
-	it->next = s->head;
-	s->head = it;
-	if (!s->tail)
-		s->tail = it;
-	s->depth++;
-	if (s->sleeping) {
-		s->sleeping = false;
-		pthread_cond_signal(&s->cond);
-	}
-	pthread_mutex_unlock(&s->lock);
+	shard_link(&q->shards[shard % q->n], it, true);
 }
 
 bool op_queue_run_or_push(struct op_queue *q, unsigned shard, struct oq_item *it)
