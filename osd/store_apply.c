@@ -152,21 +152,127 @@ out:
 	return rc;
 }
 
+/* ---- the apply thread's caches of onodes and collections ------------------------------- */
+
+/*
+ * The apply thread is the only writer of onodes ("O" keys) and collections ("C" keys), so
+ * it can remember what it last read or wrote instead of getting them again (a memtable or
+ * SST lookup each): a PG log object's onode is read and rewritten by every write of its
+ * PG, and a collection is looked up for every object created in it. Direct-mapped by the
+ * key's hash; an entry always equals what a get through the batch would return. Writers
+ * update (obj_save) or drop (obj_destroy, move, collection remove) their entry; a
+ * transaction that fails is rolled back in the batch, so a failed build empties both caches.
+ * Only present objects and existing collections are cached.
+ */
+#define OCACHE_SLOTS 256
+#define OCACHE_KEY 120
+#define CCACHE_SLOTS 64
+
+struct ocache_ent {
+	uint8_t klen; /* 0: empty */
+	uint8_t key[OCACHE_KEY];
+	struct store_onode on;
+};
+
+struct ccache_ent {
+	bool used;
+	char name[STORE_COLL_NAME_MAX + 1];
+};
+
+struct acache {
+	struct ocache_ent o[OCACHE_SLOTS];
+	struct ccache_ent c[CCACHE_SLOTS];
+};
+
+static __thread struct acache *apply_cache;
+
+static struct acache *acache(void)
+{
+	if (!apply_cache)
+		apply_cache = calloc(1, sizeof(*apply_cache));
+	return apply_cache;
+}
+
+static void acache_clear(void)
+{
+	if (apply_cache)
+		memset(apply_cache, 0, sizeof(*apply_cache));
+}
+
+static struct ocache_ent *ocache_slot(const uint8_t *k, size_t kl)
+{
+	struct acache *c = kl <= OCACHE_KEY ? acache() : NULL;
+
+	return c ? &c->o[cairn_xxh3(k, kl) % OCACHE_SLOTS] : NULL;
+}
+
+static bool ocache_get(const uint8_t *k, size_t kl, struct store_onode *on)
+{
+	struct ocache_ent *e = ocache_slot(k, kl);
+
+	if (!e || e->klen != kl || memcmp(e->key, k, kl) != 0)
+		return false;
+	*on = e->on;
+	return true;
+}
+
+static void ocache_put(const uint8_t *k, size_t kl, const struct store_onode *on)
+{
+	struct ocache_ent *e = ocache_slot(k, kl);
+
+	if (!e)
+		return;
+	e->klen = (uint8_t)kl;
+	memcpy(e->key, k, kl);
+	e->on = *on;
+}
+
+static void ocache_drop(const uint8_t *k, size_t kl)
+{
+	struct ocache_ent *e = ocache_slot(k, kl);
+
+	if (e && e->klen == kl && memcmp(e->key, k, kl) == 0)
+		e->klen = 0;
+}
+
+static struct ccache_ent *ccache_slot(const char *coll)
+{
+	struct acache *c = acache();
+
+	return c ? &c->c[cairn_xxh3(coll, strlen(coll)) % CCACHE_SLOTS] : NULL;
+}
+
 /* ---- collections and onodes ------------------------------------------------------------ */
 
 static int coll_exists(struct actx *a, const char *coll)
 {
 	uint8_t k[1 + STORE_COLL_NAME_MAX];
+	struct ccache_ent *e = ccache_slot(coll);
 	size_t vl;
 	char *v;
-	int rc = store_wb_get(a->s, k, store_key_coll(k, coll), &v, &vl);
+	int rc;
 
+	if (e && e->used && strcmp(e->name, coll) == 0)
+		return 1;
+	rc = store_wb_get(a->s, k, store_key_coll(k, coll), &v, &vl);
 	if (rc == -ENOENT)
 		return 0;
 	if (rc)
 		return rc;
 	rocksdb_free(v);
+	if (e && strlen(coll) <= STORE_COLL_NAME_MAX) {
+		e->used = true;
+		strcpy(e->name, coll);
+	}
 	return 1;
+}
+
+static void coll_forget(const char *coll)
+{
+	struct ccache_ent *e = ccache_slot(coll);
+
+	if (e && e->used && strcmp(e->name, coll) == 0)
+		e->used = false;
 }
 
 static int obj_load(struct actx *a, const char *coll, const void *oid, size_t oidlen,
@@ -181,6 +287,11 @@ static int obj_load(struct actx *a, const char *coll, const void *oid, size_t oi
 	o->exists = false;
 	o->accounted = 0;
 	memset(&o->on, 0, sizeof(o->on));
+	if (ocache_get(o->key, o->klen, &o->on)) {
+		o->exists = true;
+		o->accounted = o->on.size;
+		return 0;
+	}
 	rc = store_wb_get(a->s, o->key, o->klen, &v, &vl);
 	if (rc == -ENOENT) {
 		rc = coll_exists(a, coll);
@@ -194,6 +305,7 @@ static int obj_load(struct actx *a, const char *coll, const void *oid, size_t oi
 		return -EIO;
 	o->exists = true;
 	o->accounted = o->on.size;
+	ocache_put(o->key, o->klen, &o->on);
 	return 0;
 }
 
@@ -229,6 +341,7 @@ static void obj_save(struct actx *a, struct obj *o)
 	o->on.mtime_ns = a->now;
 	store_onode_encode(&o->on, &b);
 	wb_put(a->s, o->key, o->klen, b.data, b.len);
+	ocache_put(o->key, o->klen, &o->on);
 	a->tot.stored += o->on.size - o->accounted;
 	o->accounted = o->on.size;
 	if (b.data != buf)
@@ -248,6 +361,7 @@ static int obj_destroy(struct actx *a, struct obj *o)
 	if (rc)
 		return rc;
 	wb_del(a->s, o->key, o->klen);
+	ocache_drop(o->key, o->klen);
 	a->tot.objects--;
 	a->tot.stored -= o->accounted;
 	o->exists = false;
@@ -1095,6 +1209,7 @@ static int op_move(struct actx *a, struct store_op *op)
 	if (dst.exists && (rc = obj_destroy(a, &dst)))
 		return rc;
 	wb_del(a->s, src.key, src.klen);
+	ocache_drop(src.key, src.klen);
 	dst.on = src.on;
 	dst.accounted = src.accounted;
 	obj_save(a, &dst);
@@ -1134,6 +1249,7 @@ static int op_coll(struct actx *a, struct store_op *op)
 	if (n)
 		return -ENOTEMPTY;
 	wb_del(a->s, k, kl);
+	coll_forget(op->coll);
 	return 0;
 }
 
@@ -1240,6 +1356,8 @@ int store_apply_build(struct store *s, struct store_txn *t, struct store_totals 
 	if (!rc && (t->freed.err || a->allocated.err))
 		rc = -ENOMEM;
 	if (rc) {
+		/* the caller rolls this transaction back: forget what it cached */
+		acache_clear();
 		/* nothing reaches the DB: the slots written are free again, none was freed */
 		struct cdec ad;
 		uint64_t slot;
@@ -1260,8 +1378,10 @@ int store_apply_build(struct store *s, struct store_txn *t, struct store_totals 
 	 * are re-read from the DB once the batch is in (store_apply_written) */
 	for (int i = 0; i < a->ngrp && !rc; i++)
 		rc = store_pbits_set(s, a->grp[i].g, a->grp[i].bits);
-	if (rc)
+	if (rc) {
+		acache_clear();
 		return rc;
+	}
 	if (a->evict)
 		s->pbits_stale = true; /* the batch has groups the mirror lacks, until written */
 	if (memcmp(&a->tot, &s->totals, sizeof(a->tot)) != 0) {
@@ -1311,5 +1431,7 @@ int store_apply_written(struct store *s)
 
 void store_apply_thread_exit(void)
 {
+	free(apply_cache);
+	apply_cache = NULL;
 	cbuf_free(&apply_ctx.touched);
 }
