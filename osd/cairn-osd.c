@@ -8,6 +8,7 @@
  * Options come from [global], [osd] and [osd.N] of the conf file and the command line.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(ent, sizeof(ent), "osd.%d", (int)id);
+	/* message payloads of up to 32 MiB (4 MiB writes, repops) come from the heap and go
+	 * back to it, instead of a fresh mmap per message whose every page faults in (and is
+	 * zeroed) as the socket data lands: ~12% of the OSD's CPU under 4 MiB writes */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	if (mkfs) {
 		r = osd_mkfs(conf, (int32_t)id);
 		if (r)
