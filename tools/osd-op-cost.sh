@@ -8,6 +8,7 @@
 # CPU per op is robust to other load on the machine, unlike IOPS: use it for A/B runs
 # (alternate the two builds). Used for docs/perf.md "Where the time goes".
 # OSD_COST_SET="opt = v" passes --set to cairn-up (e.g. "ms_workers = 1").
+# OSD_COST_W4M=1 runs one 4 MiB write phase (16 in flight) instead of the two 4 KiB ones.
 set -u
 B=$1 TAG=$2 S=${3:-8}
 D=$(mktemp -d /tmp/osd-op-cost.XXXXXX)
@@ -40,5 +41,9 @@ phase() {
 		  if (d > 1 || v > 0.05) printf "  %-14s %7.1f us/op %6.2f vcs/op\n", $1, d, v }
 		END { printf "  %-14s %7.1f us/op %6.2f vcs/op\n", "total", tc, tv }'
 }
+if [ -n "${OSD_COST_W4M:-}" ]; then
+	phase w4m write -t 16 -b 4M
+	exit
+fi
 phase w4k write -t 16 -b 4K --no-cleanup --run-name s
 phase r4k rand -t 16 --run-name s
