@@ -202,6 +202,7 @@ void pg_peer_reset(struct pg *pg, int32_t osd);
 void pg_resend_inflight(struct pg *pg);
 /* The PG went active with its current acting set (pg_activate, recovery.c). */
 void pg_note_active(struct pg *pg);
+void pg_drop_divergent(struct pg *pg, const struct pg_log_entry *ents, uint32_t n);
 /* Publishes the stats snapshot (takes shard->stat_lock). */
 void pg_publish(struct pg *pg);
 

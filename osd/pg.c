@@ -25,6 +25,8 @@
  * On a new interval (acting set change) in-flight repops are re-sent to acting OSDs that have
  * not acked (replicas drop versions they already have) and no longer wait for OSDs that left;
  * an OSD new to the acting set gets them only after peering activated it (pg_resend_inflight).
+ * If peering adopts another copy's log, in-flight writes that log lacks are dropped and their
+ * clients told to resend (pg_drop_divergent).
  *
  * Replica path (pg_do_repop): repops arrive in order on one lossless connection and are
  * applied in that order on the PG's thread; a version <= last_update is a resend and is only
@@ -660,6 +662,67 @@ e_free:
 		repop_free(rp);
 	}
 	return r;
+}
+
+/* Peering adopted another copy's log (recovery.c, before it activates): an in-flight write
+ * whose entry that log lacks (same version and request id; older than the log: kept) is not
+ * part of the PG's history,
+ * and its object is pulled back from that copy. It was never acknowledged (repop_check
+ * answers nothing while the PG peers); re-sending it under its old version would put it on
+ * replicas behind the primary's back. Its client is told to resend (-ESTALE + MISDIRECTED:
+ * the objecter retries with the same reqid), and the write runs again as a new version. */
+void pg_drop_divergent(struct pg *pg, const struct pg_log_entry *ents, uint32_t n)
+{
+	struct repop **pp = &pg->inflight_head, *rp;
+	struct osd_op_result res[OSD_OPS_MAX];
+	int dropped = 0;
+
+	memset(res, 0, sizeof(res));
+	pg->inflight_tail = NULL;
+	while ((rp = *pp)) {
+		/* older than the adopted log: within the history it summarises */
+		bool kept = n && osd_eversion_cmp(rp->v, ents[0].version) < 0;
+		struct osd_item *d, *dn;
+		struct cbuf none;
+
+		for (uint32_t i = n; i-- > 0;) {
+			int c = osd_eversion_cmp(ents[i].version, rp->v);
+
+			if (c < 0)
+				break;
+			if (!c) {
+				kept = osd_reqid_eq(&ents[i].reqid, &rp->reqid);
+				break;
+			}
+		}
+		if (kept) {
+			pg->inflight_tail = rp;
+			pp = &rp->next;
+			continue;
+		}
+		*pp = rp->next;
+		pg->ninflight--;
+		dropped++;
+		cbuf_init(&none);
+		osd_send_reply(pg->osd, rp->client, rp->req, -ESTALE, OSD_REPLY_MISDIRECTED,
+			       pg->map_epoch, (struct osd_eversion){ 0, 0 }, res, rp->req->nops,
+			       &none);
+		for (d = rp->dups; d; d = dn) {
+			dn = item_next(d);
+			cbuf_init(&none);
+			osd_send_reply(pg->osd, d->conn, d->req, -ESTALE, OSD_REPLY_MISDIRECTED,
+				       pg->map_epoch, (struct osd_eversion){ 0, 0 }, res,
+				       d->req->nops, &none);
+			osd_item_free(d);
+		}
+		rp->dups = NULL;
+		repop_free(rp);
+	}
+	if (dropped) {
+		CLOG_INFO("osd", "pg %s: %d in-flight writes not in the adopted log: their clients "
+			  "resend", pg->coll, dropped);
+		release_blocked(pg);
+	}
 }
 
 void pg_note_active(struct pg *pg)

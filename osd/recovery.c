@@ -147,6 +147,8 @@ struct pg_rec {
 	uint64_t obj_done, bytes_done, log_objs, bf_objs, bf_left_est;
 	bool recovering, kicking;
 	uint64_t started_ns;
+	/* activated with no complete acting copy: ops wait until the primary is complete */
+	bool hold;
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -766,6 +768,7 @@ static void primary_reset(struct pg *pg, struct pg_rec *r)
 	r->bf_wait = 0;
 	r->scan_from = -1;
 	r->recovering = false;
+	r->hold = false;
 	r->nstrays = 0;
 	r->stray_ns = 0;
 	if (r->list_wait_head) {
@@ -789,6 +792,10 @@ static void set_state(struct pg *pg, struct pg_rec *r)
 
 	if (r->phase == REC_PEERING || r->phase == REC_SCAN || r->phase == REC_LA_WAIT) {
 		st = PG_STATE_PEERING;
+	} else if (r->hold) {
+		/* recovering, but serving nothing yet (activate) */
+		st = PG_STATE_PEERING | PG_STATE_DEGRADED |
+		     (r->inflight ? PG_STATE_RECOVERING : PG_STATE_RECOVERY_WAIT);
 	} else if (r->phase == REC_DOWN) {
 		st = PG_STATE_DOWN | PG_STATE_PEERING;
 	} else {
@@ -873,6 +880,38 @@ static void mon_la_send(struct pg *pg, struct pg_rec *r, bool set, uint64_t toke
 		monc_send_pg_la(o->monc, &m);
 	pthread_rwlock_unlock(&o->monc_lock);
 	r->mon_ns = now_mono_ns();
+}
+
+/* A new last-active record (ids: the complete members now): kept in memory, told to every
+ * other acting member (each persists it), persisted here (txn) and sent to the mon (token:
+ * the peering round the reply ends, 0 for a refresh nobody waits for). */
+static void la_set(struct pg *pg, struct pg_rec *r, const int32_t *ids, int n,
+		   struct store_txn *t, uint64_t token)
+{
+	struct rec_msg a;
+	int e;
+
+	r->la_epoch = pg->map_epoch;
+	r->nla = (uint32_t)n;
+	memset(r->la, 0, sizeof(r->la));
+	memcpy(r->la, ids, sizeof(int32_t) * (size_t)n);
+	memset(&a, 0, sizeof(a));
+	a.flags = REC_F_LA_ONLY;
+	a.token = token ? token : r->token;
+	a.la_epoch = r->la_epoch;
+	a.nla = r->nla;
+	memcpy(a.la, r->la, sizeof(a.la));
+	for (int i = 0; i < pg->nacting; i++)
+		if (pg->acting[i] != pg->osd->id && pg->acting[i] != OSDMAP_NONE)
+			send_to(pg, pg->acting[i], MSG_REC_ACTIVATE, &a, NULL, 0);
+	if (!t)
+		t = store_txn_new();
+	e = t ? txn_state(t, r) : -ENOMEM;
+	if (!e)
+		queue_txn(pg, t);
+	else
+		store_txn_free(t);
+	mon_la_send(pg, r, true, token);
 }
 
 /* Every acting OSD answered (the others had their grace) and the mon's record is in. */
@@ -1123,6 +1162,8 @@ static void peering_decide(struct pg *pg, struct pg_rec *r)
 			strset_add(&need, r->missing.v[i]);
 		free(mine);
 		e = adopt_log(pg, t, &an->info, an->entries, an->nentries);
+		if (!e)
+			pg_drop_divergent(pg, an->entries, an->nentries);
 		r->bf_active = false;
 		store_cursor_begin(&r->bf);
 		for (uint32_t i = 0; !e && i < need.n; i++) {
@@ -1260,29 +1301,6 @@ static void activate(struct pg *pg, struct pg_rec *r)
 		strset_clear(&miss);
 	}
 	free(mine);
-	/* the new last-active record: the complete members now, known to every member */
-	if (ncomplete) {
-		struct rec_msg la;
-
-		r->la_epoch = pg->map_epoch;
-		r->nla = (uint32_t)ncomplete;
-		memset(r->la, 0, sizeof(r->la));
-		memcpy(r->la, complete, sizeof(int32_t) * (size_t)ncomplete);
-		memset(&la, 0, sizeof(la));
-		la.flags = REC_F_LA_ONLY;
-		la.token = r->token;
-		la.la_epoch = r->la_epoch;
-		la.nla = r->nla;
-		memcpy(la.la, r->la, sizeof(la.la));
-		for (int i = 0; i < pg->nacting; i++)
-			if (pg->acting[i] != pg->osd->id && pg->acting[i] != OSDMAP_NONE)
-				send_to(pg, pg->acting[i], MSG_REC_ACTIVATE, &la, NULL, 0);
-	}
-	t = store_txn_new();
-	if (t && !txn_state(t, r))
-		queue_txn(pg, t);
-	else
-		store_txn_free(t);
 	r->nstrays = 0;
 	r->stray_ns = 0;
 	for (int i = 0; i < r->npeers; i++)
@@ -1296,12 +1314,43 @@ static void activate(struct pg *pg, struct pg_rec *r)
 	r->peers = NULL;
 	r->npeers = 0;
 	if (!ncomplete) {
-		activate_finish(pg, r);
+		/* no acting copy is complete (the primary itself still pulls what it lacks):
+		 * writes acknowledged now would be held only by incomplete copies, which peering
+		 * never takes as authoritative (an older complete copy would win and they would
+		 * be lost). Recover first; serve once the primary is complete (rec_kick ->
+		 * hold_end). Client ops wait meanwhile (pg->peering stays set). */
+		t = store_txn_new();
+		if (t && !txn_state(t, r))
+			queue_txn(pg, t);
+		else
+			store_txn_free(t);
+		r->hold = true;
+		r->phase = REC_ACTIVE;
+		r->obj_done = r->bytes_done = 0;
+		r->recovering = true;
+		r->started_ns = now_mono_ns();
+		CLOG_INFO("osd", "pg %s: no complete copy in the acting set: recovering %" PRIu64
+			  " objects before serving", pg->coll, r->nobj);
+		set_state(pg, r);
+		rec_kick(pg, r);
 		return;
 	}
-	/* the mon learns of this interval before it accepts writes (resent by the tick) */
+	/* the new last-active record: the complete members now, known to every member; the
+	 * mon learns of this interval before it accepts writes (resent by the tick) */
 	r->phase = REC_LA_WAIT;
-	mon_la_send(pg, r, true, r->token);
+	la_set(pg, r, complete, ncomplete, NULL, r->token);
+}
+
+/* The primary of a held PG (activate) is complete now: it becomes the last-active record,
+ * and the PG serves once the mon stored it (REC_LA_WAIT, as after peering). */
+static void hold_end(struct pg *pg, struct pg_rec *r)
+{
+	r->hold = false;
+	CLOG_INFO("osd", "pg %s: primary complete: serving once the mon has the record",
+		  pg->coll);
+	r->phase = REC_LA_WAIT;
+	la_set(pg, r, &pg->osd->id, 1, NULL, r->token);
+	set_state(pg, r);
 }
 
 /* The mon holds this interval's last-active record: serve. */
@@ -1473,6 +1522,8 @@ static void handle_activate(struct pg *pg, struct rec_msg *a)
 	if (!r)
 		return;
 	if (a->flags & REC_F_LA_ONLY) {
+		if (la_newer(r->la_epoch, r->nla, a->la_epoch, a->nla))
+			return; /* a late one of an older interval */
 		r->la_epoch = a->la_epoch;
 		r->nla = a->nla;
 		memcpy(r->la, a->la, sizeof(r->la));
@@ -1727,18 +1778,28 @@ bool rec_repop_skip_data(struct pg *pg, const struct osd_repop *rp, struct store
 	if (rp->flags & OSD_REPOP_FORCE) {
 		/* pg.c forces a repop over a gap in our log (it could not catch us up): our log
 		 * then claims writes whose data we never got. This copy is incomplete until a
-		 * backfill: say so, in the same transaction (the caller appends the repop). */
+		 * backfill: say so in a transaction queued before the repop's (the store applies
+		 * them in order; the repop's own transaction carries the primary's op bytes and
+		 * takes no further ops). A crash between the two leaves a backfill target with
+		 * its old log: conservative. */
 		/* (also when already a backfill target: the entries jumped over may concern
 		 * objects below its boundary, which then would never be pushed) */
 		if (osd_eversion_cmp(rp->prior, pg->info.last_update)) {
+			struct store_txn *st = store_txn_new();
+
 			CLOG_WARN("osd", "pg %s: forced over a log gap (%u'%" PRIu64 " -> %u'%" PRIu64
 				  "): this copy needs a backfill", pg->coll, pg->info.last_update.epoch,
 				  pg->info.last_update.v, rp->prior.epoch, rp->prior.v);
 			r->bf_active = true;
 			store_cursor_begin(&r->bf);
-			if (txn_state(t, r))
+			if (st && !txn_state(st, r)) {
+				queue_txn(pg, st);
+			} else {
+				store_txn_free(st);
 				CLOG_ERR("osd", "pg %s: cannot record the backfill need", pg->coll);
+			}
 		}
+		(void)t;
 		return false;
 	}
 	if (r->missing.n && strset_find(&r->missing, rp->entry.oid) >= 0)
@@ -1939,30 +2000,15 @@ static void bf_step(struct pg *pg, struct pg_rec *r)
 
 static void finish_recovery(struct pg *pg, struct pg_rec *r)
 {
-	struct rec_msg a;
-	struct store_txn *t;
+	int32_t ids[CAIRN_MAX_REPLICAS];
+	int n = 0;
 	double secs = (double)(now_mono_ns() - r->started_ns) / 1e9;
 
 	r->recovering = false;
-	r->la_epoch = pg->map_epoch;
-	r->nla = 0;
 	for (int i = 0; i < pg->nacting; i++)
 		if (pg->acting[i] != OSDMAP_NONE)
-			r->la[r->nla++] = pg->acting[i];
-	memset(&a, 0, sizeof(a));
-	a.flags = REC_F_LA_ONLY;
-	a.la_epoch = r->la_epoch;
-	a.nla = r->nla;
-	memcpy(a.la, r->la, sizeof(a.la));
-	for (int i = 0; i < pg->nacting; i++)
-		if (pg->acting[i] != pg->osd->id && pg->acting[i] != OSDMAP_NONE)
-			send_to(pg, pg->acting[i], MSG_REC_ACTIVATE, &a, NULL, 0);
-	t = store_txn_new();
-	if (t && !txn_state(t, r))
-		queue_txn(pg, t);
-	else
-		store_txn_free(t);
-	mon_la_send(pg, r, true, 0); /* the refresh: no need to wait for it */
+			ids[n++] = pg->acting[i];
+	la_set(pg, r, ids, n, NULL, 0); /* the refresh: no need to wait for the mon */
 	CLOG_INFO("osd", "pg %s: recovery done: log-based %" PRIu64 " objects, backfill %" PRIu64
 		  " objects, %" PRIu64 " bytes in %.2fs", pg->coll, r->log_objs, r->bf_objs,
 		  r->bytes_done, secs);
@@ -2089,6 +2135,11 @@ static void rec_kick(struct pg *pg, struct pg_rec *r)
 	}
 	if (r->nbft && !r->bf_busy && !r->npull && r->inflight < r->max_active && rate_ok(r))
 		bf_step(pg, r);
+	if (r->hold && !r->npull && !r->missing.n) {
+		hold_end(pg, r);
+		r->kicking = false;
+		return;
+	}
 	if (r->recovering && !r->nobj && !r->nbft) {
 		finish_recovery(pg, r);
 		before = 1;
@@ -2229,6 +2280,14 @@ bool rec_pg_tick(struct pg *pg, uint64_t now)
 			rec_peering_start(pg);
 		break;
 	case REC_ACTIVE:
+		for (struct rec_obj *o = r->head; o; o = o->next)
+			if (o->pull && pg->shard->map && !osdmap_is_up(pg->shard->map, o->pull_from)) {
+				/* that copy is gone: another may have the object (or the PG is down) */
+				CLOG_INFO("osd", "pg %s: pull source osd.%d is down: peering again",
+					  pg->coll, o->pull_from);
+				rec_peering_start(pg);
+				return true;
+			}
 		for (struct rec_obj *o = r->head; o; o = o->next)
 			if (o->inflight && now - o->started_ns > REC_OP_RETRY_NS) {
 				r->inflight -= o->inflight < r->inflight ? o->inflight : r->inflight;

@@ -212,6 +212,7 @@ wait_clean() {
         fi
         if [ "$(date +%s)" -ge "$end" ]; then
             echo "cairn-up: PGs not all active+clean after ${t}s (${last:-no pg stats})" >&2
+            cli pg dump 2>/dev/null | awk 'NR == 1 || $4 != "active+clean"' | head -20 >&2
             return 1
         fi
         sleep 0.3

@@ -17,8 +17,6 @@ cluster_start --osds 3 --pool data:1:3 --set "osd_heartbeat_grace = 3" \
 cairn_cli osd pool set data min_size 2 >/dev/null
 rec_wait_state 30 '.all_active_clean and .num_pgs == 1'
 
-acting() { cairn_cli pg dump -f json | jq -c '.pg_stats[0].acting'; }
-pg_state() { cairn_cli pg dump -f json | jq -r '.pg_stats[0].state'; }
 read -r a b c < <(acting | jq -r 'join(" ")')
 echo "pg acting [$a,$b,$c]"
 

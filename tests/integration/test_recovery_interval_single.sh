@@ -16,8 +16,6 @@ cluster_start --osds 2 --pool data:1:2 --set "osd_heartbeat_grace = 3" \
 cairn_cli osd pool set data min_size 1 >/dev/null
 rec_wait_state 30 '.all_active_clean and .num_pgs == 1'
 
-acting() { cairn_cli pg dump -f json | jq -c '.pg_stats[0].acting'; }
-pg_state() { cairn_cli pg dump -f json | jq -r '.pg_stats[0].state'; }
 read -r a b < <(acting | jq -r 'join(" ")')
 echo "pg acting [$a,$b]"
 
