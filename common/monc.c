@@ -12,6 +12,10 @@
  * Connection life: ensure_conn() (tick thread, or a sender) connects when conn is NULL or
  * no longer open, then re-sends the subscription and every pending command. Connecting
  * and sending are done without mc->lock held (the messenger may call back into monc).
+ * Missing maps (an epoch newer than ours was announced: by the mon, or by a peer through
+ * monc_note_epoch) are asked for every second; still missing after 5 s, the session is
+ * replaced (seen once in a thrash soak: an OSD never got one map while its session looked
+ * open, and a client's read waited for that map until it timed out).
  */
 #include "common/monc.h"
 
@@ -59,6 +63,7 @@ struct monc {
 	bool sub_osdmap;
 	uint32_t want_epoch;      /* newest epoch someone has shown us */
 	uint64_t last_get_ns;     /* when we last asked for missing maps */
+	uint64_t behind_ns;       /* since when want_epoch > our epoch (0: not behind) */
 	uint64_t next_tid;
 	struct monc_cmd *cmds;
 	bool stop;
@@ -229,6 +234,8 @@ static void request_maps(struct monc *mc, struct msg_conn *c, uint32_t start, ui
 	pthread_mutex_unlock(&mc->lock);
 }
 
+#define MONC_BEHIND_RECONNECT_NS 5000000000ULL
+
 static void *tick_main(void *arg)
 {
 	struct monc *mc = arg;
@@ -250,6 +257,21 @@ static void *tick_main(void *arg)
 		have = mc->map ? mc->map->epoch : 0;
 		want = mc->want_epoch;
 		need_maps = want > have && now_mono_ns() - mc->last_get_ns > 1000000000ULL;
+		if (want <= have) {
+			mc->behind_ns = 0;
+		} else if (!mc->behind_ns) {
+			mc->behind_ns = now_mono_ns();
+		} else if (now_mono_ns() - mc->behind_ns > MONC_BEHIND_RECONNECT_NS) {
+			/* asked every second and still nothing: the session may be wedged (a
+			 * subscription the mon lost, a connection that takes no more input), so
+			 * start a new one (it subscribes again from our epoch) */
+			CLOG_WARN("monc", "osdmap e%u announced but still at e%u after %llu s: "
+				  "reconnecting to the mon", want, have,
+				  (unsigned long long)(MONC_BEHIND_RECONNECT_NS / 1000000000ULL));
+			mc->reconnect_now = true;
+			mc->behind_ns = now_mono_ns();
+			need_maps = true;
+		}
 		if (mc->conn || mc->sub_osdmap || mc->cmds || need_maps || mc->reconnect_now) {
 			struct msg_conn *c;
 
