@@ -286,7 +286,7 @@ touch:
 		goto out;
 	if (n)
 		r = store_txn_omap_setkeys(ex->txn, ex->coll, oid(ex), oidlen(ex), kv, n);
-	else
+	if (!r) /* the store leaves mtime alone on omap changes; a client's change stamps it */
 		r = store_txn_touch(ex->txn, ex->coll, oid(ex), oidlen(ex));
 	if (!r)
 		ex->exists = true;
@@ -332,6 +332,8 @@ static int do_omap_rmkeys(struct op_exec *ex, const struct osd_op *o)
 	if ((r = need_txn(ex)))
 		goto out;
 	r = store_txn_omap_rmkeys(ex->txn, ex->coll, oid(ex), oidlen(ex), keys, lens, n);
+	if (!r)
+		r = store_txn_touch(ex->txn, ex->coll, oid(ex), oidlen(ex));
 out:
 	free(keys);
 	free(lens);
@@ -460,7 +462,8 @@ static int run_one(struct op_exec *ex, const struct osd_op *o, struct osd_op_res
 			return -ENOENT;
 		if ((r = need_txn(ex)))
 			return r;
-		return store_txn_omap_clear(ex->txn, ex->coll, oid(ex), oidlen(ex));
+		r = store_txn_omap_clear(ex->txn, ex->coll, oid(ex), oidlen(ex));
+		return r ? r : store_txn_touch(ex->txn, ex->coll, oid(ex), oidlen(ex));
 	case OSD_OP_ASSERT_EXISTS:
 		return ex->exists ? 0 : -ENOENT;
 	case OSD_OP_LIST:

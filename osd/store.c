@@ -513,7 +513,7 @@ static int fail_sticky(struct store *s, int err)
  */
 static void apply_group(struct store *s, struct store_txn *list)
 {
-	struct store_totals tot;
+	struct store_totals tot, before = s->totals;
 	struct store_txn *t;
 	bool slots = false;
 	unsigned ok = 0;
@@ -543,6 +543,9 @@ static void apply_group(struct store *s, struct store_txn *list)
 	}
 	if (!ok)
 		return;
+	/* one totals record for the group (most overwrites change no total: no put) */
+	if (memcmp(&before, &s->totals, sizeof(before)) != 0)
+		store_apply_put_totals(s, &s->totals);
 	/* slot bytes reach the disk before the batch that points at them even exists in the
 	 * WAL: whatever survives a power cut, a chunk never references unwritten bytes */
 	if (slots && s->sync && fdatasync(s->datafd))

@@ -49,6 +49,7 @@ struct obj {
 	uint8_t key[STORE_KEY_MAX];
 	size_t klen;
 	bool exists;
+	bool created;	    /* by this op (obj_get_create) */
 	uint64_t accounted; /* size already counted in tot.stored */
 	struct store_onode on;
 };
@@ -285,6 +286,7 @@ static int obj_load(struct actx *a, const char *coll, const void *oid, size_t oi
 	o->coll = coll;
 	o->klen = store_key_onode(o->key, coll, oid, oidlen);
 	o->exists = false;
+	o->created = false;
 	o->accounted = 0;
 	memset(&o->on, 0, sizeof(o->on));
 	if (ocache_get(o->key, o->klen, &o->on)) {
@@ -329,6 +331,7 @@ static int obj_get_create(struct actx *a, const char *coll, const void *oid, siz
 	o->on.nid = a->tot.next_nid++;
 	o->on.size = 0;
 	o->exists = true;
+	o->created = true;
 	a->tot.objects++;
 	return 0;
 }
@@ -1320,6 +1323,12 @@ static int apply_op(struct actx *a, struct store_op *op)
 	}
 	if (rc)
 		return rc;
+	/* omap changes of an object that existed leave its onode (and mtime) as it was, as
+	 * BlueStore does: the PG log's meta object takes 2 records per write, not 3. An OSD
+	 * that wants a client's omap change to stamp mtime adds a TOUCH (op_exec.c). */
+	if (!o.created && (op->code == STORE_OP_OMAP_SETKEYS || op->code == STORE_OP_OMAP_RMKEYS ||
+			   op->code == STORE_OP_OMAP_RMRANGE || op->code == STORE_OP_OMAP_CLEAR))
+		return 0;
 	obj_save(a, &o);
 	return 0;
 }
@@ -1338,8 +1347,6 @@ int store_apply_build(struct store *s, struct store_txn *t, struct store_totals 
 	a->ngrp = a->evict = 0;
 	struct store_op op;
 	struct cdec d;
-	uint8_t buf[64];
-	struct cbuf b = { .data = buf, .cap = sizeof(buf) };
 	int rc = 0;
 
 	cbuf_reset(&t->freed);
@@ -1384,13 +1391,19 @@ int store_apply_build(struct store *s, struct store_txn *t, struct store_totals 
 	}
 	if (a->evict)
 		s->pbits_stale = true; /* the batch has groups the mirror lacks, until written */
-	if (memcmp(&a->tot, &s->totals, sizeof(a->tot)) != 0) {
-		/* most overwrites change no total: no put */
-		store_totals_encode(&a->tot, &b);
-		wb_put(s, (const uint8_t *)"T", 1, b.data, b.len);
-	}
 	*tot = a->tot;
 	return 0;
+}
+
+void store_apply_put_totals(struct store *s, const struct store_totals *tot)
+{
+	uint8_t buf[64];
+	struct cbuf b = { .data = buf, .cap = sizeof(buf) };
+
+	store_totals_encode(tot, &b);
+	wb_put(s, (const uint8_t *)"T", 1, b.data, b.len);
+	if (b.data != buf)
+		cbuf_free(&b);
 }
 
 int store_apply_written(struct store *s)

@@ -291,6 +291,9 @@ static inline rocksdb_column_family_handle_t *store_cf(struct store *s, const vo
  * totals it leads to in *tot (s->totals is not changed). 0 or the failing op's error,
  * after which the caller rolls the batch back to its save point. Apply thread only. */
 int store_apply_build(struct store *s, struct store_txn *t, struct store_totals *tot);
+/* Puts the totals record "T" = *tot into s->wb: once per group, after its last build (a
+ * group of new objects changes it in every transaction). Apply thread only. */
+void store_apply_put_totals(struct store *s, const struct store_totals *tot);
 /* After a group's batch is written: refreshes s->pbits for bitmap groups its builds had to
  * evict from their cache. Apply thread only. */
 int store_apply_written(struct store *s);

@@ -408,6 +408,21 @@ static void test_omap(void **state)
 	acc[0] = 0;
 	assert_int_equal(store_omap_iterate(f->s, "c", O("o"), "k15", 3, NULL, 0, 2, omap_cb, acc), 2);
 	assert_string_equal(acc, "k2=v2;k3=v3;");
+	/* omap changes of an existing object leave its onode (mtime) alone; TOUCH stamps it */
+	struct store_stat st0, st1;
+
+	assert_int_equal(store_stat(f->s, "c", O("o"), &st0), 0);
+	usleep(2000);
+	t = store_txn_new();
+	store_txn_omap_setkeys(t, "c", O("o"), kv, 1);
+	assert_int_equal(apply(f, t), 0);
+	assert_int_equal(store_stat(f->s, "c", O("o"), &st1), 0);
+	assert_int_equal(st1.mtime_ns, st0.mtime_ns);
+	t = store_txn_new();
+	store_txn_touch(t, "c", O("o"));
+	assert_int_equal(apply(f, t), 0);
+	assert_int_equal(store_stat(f->s, "c", O("o"), &st1), 0);
+	assert_true(st1.mtime_ns > st0.mtime_ns);
 
 	t = store_txn_new();
 	store_txn_omap_rmkeys(t, "c", O("o"), rk, rl, 2);
@@ -685,6 +700,13 @@ static void test_queue_group_commit(void **state)
 	       (unsigned long long)(c1.syncs - c0.syncs));
 	assert_int_equal(store_read(f->s, "q", O("o3"), 4096 * 2, 1, buf), 1);
 	assert_int_equal(buf[0], (uint8_t)(2 * 17 + 3));
+	/* the totals record is written once per group: what groups created survives a reopen */
+	struct store_statfs sf;
+
+	reopen(f);
+	assert_int_equal(store_statfs(f->s, &sf), 0);
+	assert_int_equal(sf.objects, 18);
+	assert_int_equal(sf.stored, 200 * 4096); /* 200 chunks, none overwritten */
 
 	/* a failing transaction reports its error to both callbacks */
 	t = store_txn_new();
