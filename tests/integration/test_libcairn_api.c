@@ -104,7 +104,14 @@ static void test_basic(cairn_ioctx_t *io)
 		size_t len;
 		int more = -1;
 
+		uint64_t m0 = 0, m1 = 0;
+
+		/* a client's omap change stamps the object's mtime (the OSD adds a TOUCH) */
+		CHECK_RC(cairn_stat(io, "a", NULL, &m0), 0);
+		usleep(2000);
 		CHECK_RC(cairn_omap_set(io, "a", keys, vals, lens, 4), 0);
+		CHECK_RC(cairn_stat(io, "a", NULL, &m1), 0);
+		CHECK(m1 > m0);
 		CHECK_RC(cairn_omap_get(io, "a", (const char *[]){ "k3", "nokey", "k1" }, 3, &kvs), 0);
 		CHECK(cairn_kvs_count(kvs) == 2);
 		for (size_t i = 0; i < cairn_kvs_count(kvs); i++) {
@@ -123,7 +130,10 @@ static void test_basic(cairn_ioctx_t *io)
 		CHECK(cairn_kvs_count(kvs) == 2 && more == 0);
 		CHECK(!strcmp(cairn_kvs_key(kvs, 0), "k3"));
 		cairn_kvs_free(kvs);
+		usleep(2000);
 		CHECK_RC(cairn_omap_rm_keys(io, "a", keys, 2), 0);
+		CHECK_RC(cairn_stat(io, "a", NULL, &m0), 0);
+		CHECK(m0 > m1);
 		CHECK_RC(cairn_omap_list(io, "a", NULL, 10, &kvs, NULL), 0);
 		CHECK(cairn_kvs_count(kvs) == 2);
 		cairn_kvs_free(kvs);
