@@ -8,6 +8,10 @@
 #   4k-write  4 KiB objects, 16 in flight, kept                   (target: cairn >= 3x IOPS)
 #   4k-rand   random 4 KiB reads of them, 16 in flight            (target: cairn >= 3x IOPS)
 # Reads start with the page cache dropped (when permitted), as ceph-local.sh does.
+# Disk: before the runs, 3 parallel `dd oflag=direct` streams measure what the disk under
+# BENCH_OUT writes (the ceiling of a size-3 pool is a third of it when all OSDs share that
+# disk); during the runs a sampler reads the disk's sectors-written counter every 0.5 s, and
+# the write phases report the disk's MB/s and disk bytes per client byte for both systems.
 #
 # Environment: BENCH_SECONDS (default 20) per phase; BENCH_OUT (results directory, default
 # /tmp/cairn-bench-vs-ceph-DATE); BENCH_SET="opt = v": one --set for the cairn cluster (e.g.
@@ -25,7 +29,9 @@ log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 CDIR=$(mktemp -d /tmp/cairn-bvc.XXXXXX)
 CEPH_UP=0
+SAMPLER=
 cleanup() {
+    [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null || true
     "$BIN/cairn-up" stop --dir "$CDIR" >/dev/null 2>&1 || true
     rm -rf "$CDIR"
     if [ $CEPH_UP = 1 ]; then "$PEER" down >/dev/null 2>&1 || true; fi
@@ -34,16 +40,40 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 drop_caches() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
 
+# ---- the disk: its ceiling, and a sampler of what it writes (bounded: at most ~1 h)
+DISK_STAT=
+dev=$(findmnt -no SOURCE -T "$OUT" 2>/dev/null || true)
+[ -n "$dev" ] && [ -r "/sys/class/block/$(basename "$dev")/stat" ] &&
+    DISK_STAT=/sys/class/block/$(basename "$dev")/stat
+if [ -n "$DISK_STAT" ]; then
+    log "disk $(basename "$dev"): 3 x dd oflag=direct bs=4M count=100"
+    t0=$(date +%s.%N)
+    for i in 1 2 3; do
+        dd if=/dev/zero of="$OUT/dd.$i" bs=4M count=100 oflag=direct 2>/dev/null &
+    done
+    wait
+    t1=$(date +%s.%N)
+    rm -f "$OUT"/dd.?
+    DISK_MAX=$(echo "scale=1; 3 * 400 / ($t1 - $t0)" | bc)
+    for ((i = 0; i < 7200; i++)); do
+        printf '%s %s\n' "$(date +%s.%N)" "$(awk '{print $7}' "$DISK_STAT")"
+        sleep 0.5
+    done > "$OUT/disk-samples.txt" &
+    SAMPLER=$!
+fi
+
 # ---- cairn
 log "cairn: starting 3 OSDs, pool bench (32 PGs, size 3)"
 "$BIN/cairn-up" start --dir "$CDIR" --osds 3 --pool bench:32:3 ${BENCH_SET:+--set "$BENCH_SET"} \
     > "$OUT/cairn-up.txt" 2>&1 ||
     { tail -n 30 "$OUT/cairn-up.txt" >&2; exit 1; }
 CONF=$CDIR/cairn.conf
-cb() { local name=$1; shift
+cb() { local name=$1 t0; shift
        log "cairn: $name"
+       t0=$(date +%s.%N)
        "$BIN/cairn-bench" -c "$CONF" -p bench "$SECS" "$@" > "$OUT/cairn-$name.txt" 2>&1 ||
-           log "cairn: $name exited non-zero (see $OUT/cairn-$name.txt)"; }
+           log "cairn: $name exited non-zero (see $OUT/cairn-$name.txt)"
+       echo "cairn-$name $t0 $(date +%s.%N)" >> "$OUT/phases.txt"; }
 cb 4m-write write -t 16 -b 4M --no-cleanup --run-name bvc4m
 drop_caches; cb 4m-seq seq -t 16 --run-name bvc4m
 drop_caches; cb 4m-rand rand -t 16 --run-name bvc4m
@@ -79,6 +109,10 @@ if command -v ceph-osd > /dev/null 2>&1 && [ -x "$PEER" ]; then
     "$PEER" down > /dev/null 2>&1 || true
     CEPH_UP=0
     CEPH_SUMMARY=$(ls -d "$OUT"/ceph/bench-*/summary.txt | tail -n1)
+    for w in 4m-write 4k-write; do # rados bench's output file: created at start, last written at end
+        f=$(dirname "$CEPH_SUMMARY")/$w.txt
+        echo "ceph-$w $(stat -c '%W %Y' "$f")" >> "$OUT/phases.txt"
+    done
 else
     log "ceph-osd is not installed (or $PEER is missing): cairn numbers only."
     log "install Ceph with: apt-get install -y ceph ceph-mon ceph-osd ceph-mgr ceph-base ceph-common"
@@ -106,6 +140,25 @@ ceph_nums() { awk -v w="$1" '$1 == w { printf "%s %s %s\n", $2, $3, $4 }' "$CEPH
         esac
         printf '%-10s %10s %8s %9s | %10s %8s %9s | %7s %s\n' "$w" "$cb" "$ci" "$cl" "$eb" \
             "$ei" "$el" "$ratio" "$target"
+    done
+    [ -n "$DISK_STAT" ] || exit 0
+    # disk MB/s over a phase (the samples inside its window) and disk bytes per client byte
+    kill "$SAMPLER" 2>/dev/null || true
+    echo "# disk $(basename "$dev"): ceiling $DISK_MAX MB/s (3 parallel dd oflag=direct);" \
+         "during the write phases:"
+    for sys in cairn ceph; do
+        for w in 4m-write 4k-write; do
+            read -r _ a b < <(grep "^$sys-$w " "$OUT/phases.txt" || echo "- 0 0")
+            [ "${a%.*}" -gt 0 ] 2>/dev/null || continue
+            if [ $sys = cairn ]; then read -r cbw _ _ < <(cairn_nums "$OUT/cairn-$w.txt")
+            else read -r cbw _ _ < <(ceph_nums "$w"); fi
+            awk -v a="$a" -v b="$b" -v c="$cbw" -v n="$sys $w" '
+                $1 >= a && $1 <= b { if (!t0) { t0 = $1; s0 = $2 } t1 = $1; s1 = $2 }
+                END { if (t1 <= t0) exit
+                      d = (s1 - s0) * 512 / 1048576 / (t1 - t0)
+                      printf "#   %-15s disk %7.1f MB/s = %5.2f x client bytes\n", n, d,
+                             (c > 0 ? d / c : 0) }' "$OUT/disk-samples.txt"
+        done
     done
 } | tee "$OUT/summary.txt"
 log "raw outputs in $OUT"
