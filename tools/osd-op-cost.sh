@@ -9,6 +9,9 @@
 # (alternate the two builds). Used for docs/perf.md "Where the time goes".
 # OSD_COST_SET="opt = v" passes --set to cairn-up (e.g. "ms_workers = 1").
 # OSD_COST_W4M=1 runs one 4 MiB write phase (16 in flight) instead of the two 4 KiB ones.
+# OSD_COST_AFTER4M=1 first runs, unmeasured, what tools/bench-vs-ceph.sh runs before its 4 KiB
+# writes: 4 MiB write, seq and rand reads (SECONDS each, page cache dropped before each read),
+# cleanup; then the 4 KiB phases (docs/perf.md, fourth session).
 set -u
 B=$1 TAG=$2 S=${3:-8}
 D=$(mktemp -d /tmp/osd-op-cost.XXXXXX)
@@ -44,6 +47,14 @@ phase() {
 if [ -n "${OSD_COST_W4M:-}" ]; then
 	phase w4m write -t 16 -b 4M
 	exit
+fi
+if [ -n "${OSD_COST_AFTER4M:-}" ]; then
+	dc() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
+	cb() { "$B"/cairn-bench -c "$D"/cairn.conf -p data "$S" "$@" > /dev/null 2>&1; }
+	cb write -t 16 -b 4M --no-cleanup --run-name m; dc
+	cb seq -t 16 --run-name m; dc
+	cb rand -t 16 --run-name m
+	"$B"/cairn-bench -c "$D"/cairn.conf -p data cleanup --run-name m > /dev/null 2>&1
 fi
 phase w4k write -t 16 -b 4K --no-cleanup --run-name s
 phase r4k rand -t 16 --run-name s
