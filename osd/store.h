@@ -192,7 +192,9 @@ int store_list_colls(struct store *s, int (*cb)(void *arg, const char *coll), vo
 
 struct store_stat {
 	uint64_t size;	  /* bytes */
-	uint64_t mtime_ns; /* wall clock of the last data/attr/omap change */
+	/* wall clock of the object's creation or last touch, data or attr change; an omap
+	 * change of an existing object leaves it (docs/store.md "Records per small write") */
+	uint64_t mtime_ns;
 };
 /* 0, -ENOENT (no object or no collection). */
 int store_stat(struct store *s, const char *coll, const void *oid, size_t oidlen,
