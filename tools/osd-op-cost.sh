@@ -11,7 +11,8 @@
 # OSD_COST_W4M=1 runs one 4 MiB write phase (16 in flight) instead of the two 4 KiB ones.
 # OSD_COST_AFTER4M=1 first runs, unmeasured, what tools/bench-vs-ceph.sh runs before its 4 KiB
 # writes: 4 MiB write, seq and rand reads (SECONDS each, page cache dropped before each read),
-# cleanup; then the 4 KiB phases (docs/perf.md, fourth session).
+# cleanup; then the 4 KiB phases (docs/perf.md, fourth session). OSD_COST_FIRST4K=1 runs an
+# unmeasured 4 KiB write phase (other objects) first, before the 4 MiB ones if both are set.
 set -u
 B=$1 TAG=$2 S=${3:-8}
 D=$(mktemp -d /tmp/osd-op-cost.XXXXXX)
@@ -48,9 +49,10 @@ if [ -n "${OSD_COST_W4M:-}" ]; then
 	phase w4m write -t 16 -b 4M
 	exit
 fi
+cb() { "$B"/cairn-bench -c "$D"/cairn.conf -p data "$S" "$@" > /dev/null 2>&1; }
+[ -n "${OSD_COST_FIRST4K:-}" ] && cb write -t 16 -b 4K --no-cleanup --run-name f
 if [ -n "${OSD_COST_AFTER4M:-}" ]; then
 	dc() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
-	cb() { "$B"/cairn-bench -c "$D"/cairn.conf -p data "$S" "$@" > /dev/null 2>&1; }
 	cb write -t 16 -b 4M --no-cleanup --run-name m; dc
 	cb seq -t 16 --run-name m; dc
 	cb rand -t 16 --run-name m
