@@ -488,9 +488,18 @@ static void handle_ping(struct osd *o, struct msg_conn *c, struct msg *m)
  * osd.md "Inline reads"): a request that is a single READ. It is served from memory or
  * handed back to the shard; it never waits for the disk.
  */
+/* Work a messenger thread may run itself when the shard is idle (op_queue_run_or_push):
+ * a client request that is one READ (it hands itself back to the shard if it would read the
+ * disk), and a replica's successful repop reply (marks the ack, completes writes and sends
+ * their replies; ops they unblock go back to the shard, pg.c release_blocked). An error
+ * reply may push objects (pg_push.c reads the disk): the shard runs those. */
 static bool inline_ok(const struct osd *o, const struct osd_item *it)
 {
-	return o->inline_ops && it->q.type == OQ_CLIENT_OP && it->req->nops == 1 &&
+	if (!o->inline_ops)
+		return false;
+	if (it->q.type == OQ_REPOP_REPLY)
+		return it->rr.result == 0;
+	return it->q.type == OQ_CLIENT_OP && it->req->nops == 1 &&
 	       it->req->ops[0].op == OSD_OP_READ;
 }
 

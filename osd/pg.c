@@ -468,6 +468,24 @@ static void release_blocked(struct pg *pg)
 {
 	struct osd_item *l = list_take(&pg->blocked_head, &pg->blocked_tail), *n;
 
+	if (l && op_queue_inline()) {
+		/* run inline on a messenger thread (a repop reply): the writes this releases
+		 * may wait for the store, so the shard runs them, first and in their order
+		 * (nothing else of the shard runs until this returns) */
+		struct osd_item *rev = NULL;
+
+		for (; l; l = n) {
+			n = item_next(l);
+			l->q.next = rev ? &rev->q : NULL;
+			rev = l;
+		}
+		for (; rev; rev = n) {
+			n = item_next(rev);
+			rev->q.next = NULL;
+			op_queue_push_front(pg->osd->oq, pg->shard->idx, &rev->q);
+		}
+		return;
+	}
 	for (; l; l = n) {
 		n = item_next(l);
 		l->q.next = NULL;
