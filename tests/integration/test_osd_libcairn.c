@@ -96,11 +96,11 @@ static int count_list(cairn_ioctx_t *io)
 static void test_append_order(cairn_ioctx_t *io)
 {
 	static cairn_completion_t *c[NAPP];
-	static char want[NAPP * APPSZ], got[NAPP * APPSZ + 1];
+	static char want[NAPP * APPSZ + 1], got[NAPP * APPSZ + 1]; /* + the last snprintf NUL */
 	int n;
 
 	for (int i = 0; i < NAPP; i++) {
-		snprintf(want + i * APPSZ, APPSZ + 1, "append-%08d|", i);
+		snprintf(want + i * APPSZ, APPSZ + 1, "append-%08u|", (unsigned)i % 100000000u);
 		cairn_aio_create_completion(NULL, NULL, &c[i]);
 		CHECK(cairn_aio_append(io, "ordered", c[i], want + i * APPSZ, APPSZ) == 0,
 		      "submit append %d", i);
