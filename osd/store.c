@@ -102,9 +102,9 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	/* a torn last record (kill -9 mid-write) is a transaction never acked: replay stops
 	 * before it (kPointInTimeRecovery) */
 	rocksdb_options_set_wal_recovery_mode(s->opts, 2);
-	/* reuse old WAL files: an fdatasync of overwritten blocks needs no journal commit for
-	 * block allocation, which roughly halves the cost of each group commit */
-	rocksdb_options_set_recycle_log_file_num(s->opts, 4);
+	/* no WAL recycling: RocksDB 7.8 sets recycle_log_file_num to 0 under this recovery mode
+	 * (its LOG says so), and with kSkipAnyCorruptedRecords, the one mode it allows, the
+	 * first memtable flush crashed in DBImpl::MarkLogsSynced (docs/store.md) */
 	if (blob_min > 0) {
 		rocksdb_options_set_enable_blob_files(s->opts, 1);
 		rocksdb_options_set_min_blob_size(s->opts, (uint64_t)blob_min);
