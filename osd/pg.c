@@ -29,8 +29,9 @@
  * clients told to resend (pg_drop_divergent).
  *
  * Replica path (pg_do_repop): repops arrive in order on one lossless connection and are
- * applied in that order on the PG's thread; a version <= last_update is a resend and is only
- * acknowledged; the reply is sent from the store's commit callback (durable).
+ * applied in that order on the PG's thread (or inline on the messenger thread that received
+ * them while that thread is idle, osd_inline_repops); a version <= last_update is a resend
+ * and is only acknowledged; the reply is sent from the store's commit callback (durable).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -1024,6 +1025,17 @@ void pg_do_repop(struct pg *pg, struct osd_item *it)
 	struct store_txn *t;
 	int r;
 
+	if (op_queue_inline()) {
+		/* on a messenger thread (osd_inline_repops): what may wait (a PG that peers or
+		 * recovers, a full store queue) goes to the shard, ahead of what came after it */
+		if (pg->peering || rec_repop_may_wait(pg, rp) ||
+		    !store_has_room(o->store, it->m->data ? it->m->data_len : 0)) {
+			atomic_fetch_add(&o->repops_handed_back, 1);
+			op_queue_push_front(o->oq, pg->shard->idx, &it->q);
+			return;
+		}
+		atomic_fetch_add(&o->repops_inline, 1);
+	}
 	ctx = calloc(1, sizeof(*ctx));
 	t = store_txn_new();
 	if (!ctx || !t) {

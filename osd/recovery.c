@@ -1767,6 +1767,13 @@ static void handle_backfill(struct pg *pg, struct osd_item *it, struct rec_msg *
 		reply_cb(c, e);
 }
 
+bool rec_repop_may_wait(const struct pg *pg, const struct osd_repop *rp)
+{
+	const struct pg_rec *r = pg->rec;
+
+	return (rp->flags & OSD_REPOP_FORCE) || (r && (r->missing.n || r->bf_active));
+}
+
 bool rec_repop_skip_data(struct pg *pg, const struct osd_repop *rp, struct store_txn *t)
 {
 	struct pg_rec *r = rec_get(pg);

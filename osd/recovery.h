@@ -39,6 +39,9 @@ bool rec_client_op_may_wait(const struct pg *pg);
 /* true: the caller applies t instead of the primary's transaction; t then holds the log
  * entry and info of rp only (built here). */
 bool rec_repop_skip_data(struct pg *pg, const struct osd_repop *rp, struct store_txn *t);
+/* whether rec_repop_skip_data may queue a transaction of its own (a messenger thread then
+ * hands the repop to the shard) */
+bool rec_repop_may_wait(const struct pg *pg, const struct osd_repop *rp);
 /* pg.c recomputed an active primary's state from its acting set: adds the recovery bits. */
 void rec_state_refresh(struct pg *pg);
 void rec_pg_stats(struct pg *pg, struct mon_pg_stat *s);

@@ -704,6 +704,18 @@ static void *commit_thread(void *arg)
 	return NULL;
 }
 
+bool store_has_room(struct store *s, size_t bytes)
+{
+	bool room;
+
+	pthread_mutex_lock(&s->lock);
+	room = !s->stopping && !s->failed &&
+	       (!s->queued_txns ||
+		(s->queued_txns < s->max_txns && s->queued_bytes + bytes <= s->max_bytes));
+	pthread_mutex_unlock(&s->lock);
+	return room;
+}
+
 int store_queue_txn(struct store *s, struct store_txn *t, store_cb_t on_applied,
 		    store_cb_t on_commit, void *arg)
 {

@@ -176,6 +176,10 @@ typedef void (*store_cb_t)(void *arg, int rc);
  * was queued and no callback will be called. Blocks while the store already holds
  * store_max_queued_txns / store_max_queued_bytes (backpressure).
  */
+/* Whether a transaction of about `bytes` would be queued now without waiting for room (a
+ * hint: another thread may take the room first). */
+bool store_has_room(struct store *s, size_t bytes);
+
 int store_queue_txn(struct store *s, struct store_txn *t, store_cb_t on_applied,
 		    store_cb_t on_commit, void *arg);
 /* Applies t and waits until it is durable. Consumes t. Returns 0 or the error (as above,
