@@ -122,6 +122,7 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	s->commit_wait_ns = (uint64_t)conf_int(conf, "store_commit_wait") * 1000u;
 	s->direct_min = (uint64_t)conf_int(conf, "store_direct_write_min");
 	s->direct_io = conf_bool(conf, "store_direct_io");
+	s->slot_read_cache = conf_bool(conf, "store_slot_read_cache");
 	return 0;
 }
 
@@ -915,6 +916,10 @@ int store_obj_exists(struct store *s, const char *coll, const void *oid, size_t 
  * reader's buffer: read with one pread straight into the buffer, then every chunk of it
  * is verified against its own XXH3 before the read returns (on a mismatch the run is
  * zeroed and the read fails: damaged bytes are never handed out).
+ * Unless store_slot_read_cache, the run's pages then leave the page cache: a stream of
+ * large reads would otherwise fill memory with cached object data, and on the VMs
+ * measured every later allocation of fresh memory (WAL and SST pages, memtables) got
+ * slower (docs/store.md "Slot reads and the page cache").
  */
 #define READ_RUN_MAX 1024u
 #define READ_ITER_MIN 4u /* reads of at least this many chunks walk an iterator */
@@ -939,6 +944,10 @@ static int run_flush(struct store *s, uint64_t nid, struct read_run *r, bool *sl
 		return 0;
 	if (pread(s->datafd, r->dst, len, (off_t)(r->slot0 * cs)) != (ssize_t)len)
 		rc = -EIO;
+	else if (!s->slot_read_cache)
+		/* clean pages now: dropped at once (a hint; a failure changes nothing) */
+		(void)posix_fadvise(s->datafd, (off_t)(r->slot0 * cs), (off_t)len,
+				    POSIX_FADV_DONTNEED);
 	for (uint32_t i = 0; i < r->count && !rc; i++)
 		if (cairn_xxh3_seed(r->dst + i * cs, cs, store_chunk_seed(nid, r->idx0 + i)) !=
 		    r->csum[i])

@@ -242,6 +242,7 @@ struct store {
 
 	int datafd;	       /* the slot file */
 	bool direct_io;	       /* store_direct_io */
+	bool slot_read_cache;  /* store_slot_read_cache */
 	int directfd;	       /* the slot file opened O_DIRECT (-1: not supported here) */
 	uint64_t direct_min;   /* writes this large go to slots (0: never) */
 	/* slot allocator: a bitmap, protected by alloc_lock (apply thread allocates, commit

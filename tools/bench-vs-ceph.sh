@@ -13,6 +13,14 @@
 # disk); during the runs a sampler reads the disk's sectors-written counter every 0.5 s, and
 # the write phases report the disk's MB/s and disk bytes per client byte for both systems.
 #
+# Settle: BENCH_SETTLE seconds (default 30) of idle before each system's 4 KiB write phase.
+# The 4 MiB phases write 9-12 GB to this VM's disk; for tens of seconds afterwards the disk's
+# syncs are slower (the guest idle: no CPU, no disk I/O of its own), and a 4 KiB write phase
+# run at once measures that (docs/perf.md, fifth session). Both systems get the same pause:
+# with BENCH_SETTLE > 0 this script runs Ceph's rados bench phases itself, the same
+# commands, order and cache drops as `ceph-local.sh bench`, with the pause inserted;
+# BENCH_SETTLE=0 calls `ceph-local.sh bench` unchanged and pauses neither system.
+#
 # Environment: BENCH_SECONDS (default 20) per phase; BENCH_OUT (results directory, default
 # /tmp/cairn-bench-vs-ceph-DATE); BENCH_SET="opt = v": one --set for the cairn cluster (e.g.
 # "osd_inline_ops = true"); CEPH_PEER_* are passed to ceph-local.sh. Without Ceph
@@ -22,6 +30,8 @@ BUILD=${1:-build}
 BIN=$(cd "$BUILD/bin" && pwd)
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECS=${BENCH_SECONDS:-20}
+SETTLE=${BENCH_SETTLE:-30}
+[[ $SETTLE =~ ^[0-9]+$ ]] || { echo "BENCH_SETTLE must be a number of seconds" >&2; exit 2; }
 OUT=${BENCH_OUT:-/tmp/cairn-bench-vs-ceph-$(date +%Y%m%d-%H%M%S)}
 PEER=${CEPH_PEER_SCRIPT:-$ROOT/../shared/peers/ceph-local.sh}
 mkdir -p "$OUT"
@@ -78,6 +88,8 @@ cb 4m-write write -t 16 -b 4M --no-cleanup --run-name bvc4m
 drop_caches; cb 4m-seq seq -t 16 --run-name bvc4m
 drop_caches; cb 4m-rand rand -t 16 --run-name bvc4m
 "$BIN/cairn-bench" -c "$CONF" -p bench cleanup --run-name bvc4m > /dev/null 2>&1 || true
+settle() { [ "$SETTLE" = 0 ] || { log "$1: ${SETTLE}s idle before the 4 KiB writes"; sleep "$SETTLE"; }; }
+settle cairn
 cb 4k-write write -t 16 -b 4K --no-cleanup --run-name bvc4k
 drop_caches; cb 4k-rand rand -t 16 --run-name bvc4k
 "$BIN/cairn-bench" -c "$CONF" -p bench cleanup --run-name bvc4k > /dev/null 2>&1 || true
@@ -91,6 +103,44 @@ cairn_nums() {
 }
 
 # ---- Ceph
+# ceph-local.sh bench's phases (same rados bench commands, order, cache drops and summary
+# format) with the settle pause before the 4 KiB writes
+ceph_bench_settled() {
+    local conf=$CEPH_PEER_DIR/ceph.conf lim=$((SECS * 4 + 120)) out w
+    local rb=(timeout "$lim" rados --conf "$conf" -p bench bench "$SECS")
+    out=$CEPH_PEER_RESULTS/bench-$(date +%Y%m%d-%H%M%S)
+    mkdir -p "$out"
+    dropc() { timeout 60 ceph --conf "$conf" --connect-timeout 30 tell 'osd.*' cache drop \
+                  > /dev/null 2>&1 || true; drop_caches; }
+    timeout "$lim" rados --conf "$conf" -p bench cleanup > /dev/null 2>&1 || true
+    "${rb[@]}" write -b 4194304 -t 16 --no-cleanup > "$out/4m-write.txt" 2>&1 || return 1
+    dropc
+    "${rb[@]}" seq -t 16 > "$out/4m-seq.txt" 2>&1 || return 1
+    dropc
+    "${rb[@]}" rand -t 16 > "$out/4m-rand.txt" 2>&1 || return 1
+    timeout "$lim" rados --conf "$conf" -p bench cleanup > "$out/4m-cleanup.txt" 2>&1
+    settle ceph
+    "${rb[@]}" write -b 4096 -t 16 --no-cleanup > "$out/4k-write.txt" 2>&1 || return 1
+    dropc
+    "${rb[@]}" rand -t 16 > "$out/4k-rand.txt" 2>&1 || return 1
+    timeout "$lim" rados --conf "$conf" -p bench cleanup > "$out/4k-cleanup.txt" 2>&1
+    {
+        echo "# rados bench, pool bench (size 3), $SECS s per phase, 16 ops in flight;" \
+             "${SETTLE}s idle before 4k-write"
+        printf '%-16s %10s %8s %12s %8s\n' workload MB/s IOPS avg_lat_ms secs
+        for w in 4m-write 4m-seq 4m-rand 4k-write 4k-rand; do
+            awk -F: -v w="$w" '
+                /^Bandwidth \(MB\/sec\)/ { bw = $2 + 0 }
+                /^Average IOPS/          { iops = $2 + 0 }
+                /^Average Latency\(s\)/  { lat = $2 * 1000 }
+                /^Total time run/        { t = $2 + 0 }
+                END { printf "%-16s %10.2f %8d %12.2f %8.1f\n", w, bw, iops, lat, t }' \
+                "$out/$w.txt"
+        done
+    } > "$out/summary.txt"
+    cat "$out/summary.txt"
+}
+
 HAVE_CEPH=0
 if command -v ceph-osd > /dev/null 2>&1 && [ -x "$PEER" ]; then
     HAVE_CEPH=1
@@ -105,7 +155,13 @@ if command -v ceph-osd > /dev/null 2>&1 && [ -x "$PEER" ]; then
     CEPH_UP=1
     "$PEER" up 3 > "$OUT/ceph-up.txt" 2>&1 || { tail -n 30 "$OUT/ceph-up.txt" >&2; exit 1; }
     log "ceph: rados bench, ${SECS}s per phase"
-    "$PEER" bench "$SECS" > "$OUT/ceph-bench.txt" 2>&1 || { tail -n 30 "$OUT/ceph-bench.txt" >&2; exit 1; }
+    if [ "$SETTLE" = 0 ]; then
+        "$PEER" bench "$SECS" > "$OUT/ceph-bench.txt" 2>&1 ||
+            { tail -n 30 "$OUT/ceph-bench.txt" >&2; exit 1; }
+    else
+        ceph_bench_settled > "$OUT/ceph-bench.txt" 2>&1 ||
+            { tail -n 30 "$OUT/ceph-bench.txt" >&2; exit 1; }
+    fi
     "$PEER" down > /dev/null 2>&1 || true
     CEPH_UP=0
     CEPH_SUMMARY=$(ls -d "$OUT"/ceph/bench-*/summary.txt | tail -n1)
@@ -122,7 +178,8 @@ ceph_nums() { awk -v w="$1" '$1 == w { printf "%s %s %s\n", $2, $3, $4 }' "$CEPH
 
 {
     echo "# bench-vs-ceph $(date -u '+%F %T UTC'); ${SECS}s per phase, 16 in flight, 3 OSDs, size 3"
-    echo "# MB/s = MiB/s (2^20) for both; ratio = cairn / ceph (MB/s for 4m-*, IOPS for 4k-*)"
+    echo "# MB/s = MiB/s (2^20) for both; ratio = cairn / ceph (MB/s for 4m-*, IOPS for 4k-*);" \
+         "${SETTLE}s idle before each system's 4k-write (BENCH_SETTLE)"
     printf '%-10s %10s %8s %9s | %10s %8s %9s | %7s %s\n' workload cairn_MBps iops lat_ms \
         ceph_MBps iops lat_ms ratio target
     for w in 4m-write 4m-seq 4m-rand 4k-write 4k-rand; do

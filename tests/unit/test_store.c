@@ -13,6 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1117,6 +1122,69 @@ static void test_run_reads(void **state)
 	free(exp);
 }
 
+/* pages of the data file in the page cache (mincore over a mapping of it) */
+static size_t data_file_resident(struct fx *f)
+{
+	char p[128];
+	struct stat st;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), n, res = 0;
+	unsigned char *vec;
+	void *m;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/data", f->dir);
+	fd = open(p, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	n = ((size_t)st.st_size + pg - 1) / pg;
+	m = mmap(NULL, n * pg, PROT_READ, MAP_SHARED, fd, 0);
+	assert_true(m != MAP_FAILED);
+	vec = calloc(n, 1);
+	assert_int_equal(mincore(m, n * pg, vec), 0);
+	for (size_t i = 0; i < n; i++)
+		res += vec[i] & 1;
+	free(vec);
+	munmap(m, n * pg);
+	close(fd);
+	return res;
+}
+
+/* A read of slot data leaves its pages out of the page cache (store_slot_read_cache off, the
+ * default); with the option on they stay. Slot writes bypass the cache (O_DIRECT). */
+static void test_slot_reads_uncached(void **state)
+{
+	struct fx *f = *state;
+	const size_t n = 1u << 20, pg = (size_t)sysconf(_SC_PAGESIZE);
+	uint8_t *data = malloc(n), *buf = malloc(n);
+	struct statfs sf;
+	char err[128];
+
+	assert_int_equal(statfs(f->dir, &sf), 0);
+	if (sf.f_type == TMPFS_MAGIC) { /* no O_DIRECT, nothing to drop */
+		print_message("test_slot_reads_uncached: %s is tmpfs, skipped\n", f->dir);
+		free(data);
+		free(buf);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		data[i] = (uint8_t)(i * 13 + (i >> 12));
+	mkcoll(f, "u");
+	put(f, "u", "big", 0, data, n);
+	assert_int_equal(store_read(f->s, "u", O("big"), 0, n, buf), (ssize_t)n);
+	assert_memory_equal(buf, data, n);
+	/* at most the kernel's readahead past the object may stay */
+	assert_true(data_file_resident(f) < n / pg / 2);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(conf_set(f->conf, "store_slot_read_cache", "true", err, sizeof(err)), 0);
+	assert_int_equal(store_open(&f->s, f->dir, f->conf), 0);
+	assert_int_equal(store_read(f->s, "u", O("big"), 0, n, buf), (ssize_t)n);
+	assert_memory_equal(buf, data, n);
+	assert_true(data_file_resident(f) >= n / pg);
+	free(data);
+	free(buf);
+}
+
 /* store_read_stat: the bytes of store_read and the stat of store_stat in one call */
 static void test_read_stat(void **state)
 {
@@ -1407,6 +1475,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_stat, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_read_stat, setup_inline, teardown),
 		cmocka_unit_test_setup_teardown(test_runs, setup_4k, teardown),
+		cmocka_unit_test_setup_teardown(test_slot_reads_uncached, setup_4k, teardown),
 		cmocka_unit_test_setup_teardown(test_group_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_failure, setup_direct, teardown),
 	};
