@@ -1077,18 +1077,25 @@ static void test_group_failure(void **state)
  * 1024 slots), then overwrites, removal and reuse: fsck (which checks every slot chunk
  * against the bitmap) stays clean, also after reopen. */
 /* multi-chunk reads: runs of consecutive slots read in one pread, each chunk verified */
+/* a new collection c holding object o: n bytes of a pattern (mul), read back whole */
+static void put_pattern_read_back(struct fx *f, const char *c, const char *o, uint8_t *data,
+				  uint8_t *buf, size_t n, unsigned mul)
+{
+	for (size_t i = 0; i < n; i++)
+		data[i] = (uint8_t)(i * mul + (i >> 12));
+	mkcoll(f, c);
+	put(f, c, o, 0, data, n);
+	assert_int_equal(store_read(f->s, c, o, strlen(o), 0, n, buf), (ssize_t)n);
+	assert_memory_equal(buf, data, n);
+}
+
 static void test_run_reads(void **state)
 {
 	struct fx *f = *state;
 	const size_t n = 1u << 20;
 	uint8_t *data = malloc(n), *buf = malloc(n + 8192), *exp = calloc(1, n);
 
-	for (size_t i = 0; i < n; i++)
-		data[i] = (uint8_t)(i * 7 + (i >> 12));
-	mkcoll(f, "q");
-	put(f, "q", "a", 0, data, n);
-	assert_int_equal(store_read(f->s, "q", O("a"), 0, n, buf), (ssize_t)n);
-	assert_memory_equal(buf, data, n);
+	put_pattern_read_back(f, "q", "a", data, buf, n, 7);
 	/* unaligned start and end, and past EOF */
 	assert_int_equal(store_read(f->s, "q", O("a"), 1000, n, buf), (ssize_t)(n - 1000));
 	assert_memory_equal(buf, data + 1000, n - 1000);
@@ -1166,12 +1173,7 @@ static void test_slot_reads_uncached(void **state)
 		free(buf);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		data[i] = (uint8_t)(i * 13 + (i >> 12));
-	mkcoll(f, "u");
-	put(f, "u", "big", 0, data, n);
-	assert_int_equal(store_read(f->s, "u", O("big"), 0, n, buf), (ssize_t)n);
-	assert_memory_equal(buf, data, n);
+	put_pattern_read_back(f, "u", "big", data, buf, n, 13);
 	/* at most the kernel's readahead past the object may stay */
 	assert_true(data_file_resident(f) < n / pg / 2);
 	store_close(f->s);
