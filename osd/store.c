@@ -1,28 +1,32 @@
 /*
- * store — open/close, the transaction pipeline, and reads (contract in store.h, layout in
- * store_int.h, design and measurements in docs/store.md).
+ * store — open/close, the transaction pipeline, journal replay and checkpoints, and reads
+ * (contract in store.h, layout in store_int.h, design and measurements in docs/store.md).
  *
- * Pipeline (two threads per store, a transaction moves left to right):
+ * Pipeline (three threads per store, a transaction moves left to right):
  *
  *   store_queue_txn ──> aq ──[apply thread]──> cq ──[commit thread]──> freed
- *                             build group batch      one WAL sync for
+ *                             build group batch      one journal sync for
  *                             (slot data: fdatasync) everything in cq,
- *                             write (sync=0)         on_commit each
+ *                             journal record, then   on_commit each
+ *                             batch (WAL off)
  *                             on_applied each
  *
  * The apply thread takes what is queued (up to 64 transactions / 64 MiB) and builds it,
  * transaction after transaction, into one WriteBatchWithIndex (store_apply.c; a save point
- * undoes a transaction that fails), syncs the slot bytes they wrote (once), and writes the
- * batch with sync off: RocksDB puts it in the WAL (write(2), in the page cache) and the
- * memtable, so it is readable (on_applied) and survives kill -9. The commit thread then
- * makes everything applied so far durable with one rocksdb_flush_wal(sync=1) (fdatasync of
- * the WAL) and calls on_commit: while it syncs, the apply thread keeps applying, and all
- * of those transactions ride the next sync together (group commit).
+ * undoes a transaction that fails), syncs the slot bytes they wrote (once), appends the
+ * group's journal record (store_journal.c; write(2) into the page cache) and writes the
+ * batch to the memtable with RocksDB's WAL off, so it is readable (on_applied) and
+ * survives kill -9. The commit thread then makes everything applied so far durable with
+ * one fdatasync of the journal and calls on_commit: while it syncs, the apply thread keeps
+ * applying, and all of those transactions ride the next sync together (group commit). The
+ * trim thread checkpoints: it flushes the memtables once the journal is half full, so that
+ * its room can be reused. A store made without a journal writes the batch into RocksDB's
+ * WAL instead and syncs that (rocksdb_flush_wal); it has no trim thread.
  *
- * Crash rule: a transaction is one WriteBatch, so WAL replay after a crash restores it
- * whole or not at all; on_commit only after the WAL holding it is synced.
- * Unsafe errors are sticky: a failed batch write or WAL sync sets s->failed, after which
- * queued transactions fail with -EIO and new ones are refused until reopen.
+ * Crash rule: a transaction is in one journal record (one WriteBatch), so replay after a
+ * crash restores it whole or not at all; on_commit only after the record is synced.
+ * Unsafe errors are sticky: a failed batch write, journal write or sync sets s->failed,
+ * after which queued transactions fail with -EIO and new ones are refused until reopen.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -43,6 +47,7 @@
 
 #define DB_SUBDIR "/db"
 #define DATA_FILE "/data"
+#define JOURNAL_FILE "/journal"
 
 static inline void ctr_add(uint64_t *c, uint64_t v) { __atomic_fetch_add(c, v, __ATOMIC_RELAXED); }
 static inline uint64_t ctr_get(const uint64_t *c) { return __atomic_load_n(c, __ATOMIC_RELAXED); }
@@ -82,8 +87,9 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	s->cache = rocksdb_cache_create_lru((size_t)conf_int(conf, "store_cache_size"));
 	s->wo = rocksdb_writeoptions_create();
 	s->wo_sync = rocksdb_writeoptions_create();
+	s->wo_nowal = rocksdb_writeoptions_create();
 	s->ro = rocksdb_readoptions_create();
-	if (!s->opts || !s->bbto || !s->cache || !s->wo || !s->wo_sync || !s->ro)
+	if (!s->opts || !s->bbto || !s->cache || !s->wo || !s->wo_sync || !s->wo_nowal || !s->ro)
 		return -ENOMEM;
 	rocksdb_block_based_options_set_block_cache(s->bbto, s->cache);
 	rocksdb_block_based_options_set_block_size(s->bbto, 16 << 10);
@@ -94,7 +100,8 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	rocksdb_options_set_memtable_prefix_bloom_size_ratio(s->opts, 0.05);
 	rocksdb_options_set_block_based_table_factory(s->opts, s->bbto);
 	rocksdb_options_set_compression(s->opts, rocksdb_no_compression);
-	rocksdb_options_set_write_buffer_size(s->opts, (size_t)conf_int(conf, "store_write_buffer_size"));
+	s->write_buffer = (uint64_t)conf_int(conf, "store_write_buffer_size");
+	rocksdb_options_set_write_buffer_size(s->opts, (size_t)s->write_buffer);
 	rocksdb_options_set_max_write_buffer_number(s->opts, 4);
 	rocksdb_options_set_max_background_jobs(s->opts, 2);
 	rocksdb_options_set_bytes_per_sync(s->opts, 1 << 20);
@@ -113,6 +120,8 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	}
 	rocksdb_writeoptions_set_sync(s->wo, 0);
 	rocksdb_writeoptions_set_sync(s->wo_sync, 1);
+	rocksdb_writeoptions_disable_WAL(s->wo_nowal, 1);
+	s->journal_size = (uint64_t)conf_int(conf, "store_journal_size");
 	s->max_object_size = (uint64_t)conf_int(conf, "store_max_object_size");
 	if (s->max_object_size > STORE_OBJECT_SIZE_CAP)
 		s->max_object_size = STORE_OBJECT_SIZE_CAP;
@@ -134,6 +143,8 @@ static void free_options(struct store *s)
 		rocksdb_writeoptions_destroy(s->wo);
 	if (s->wo_sync)
 		rocksdb_writeoptions_destroy(s->wo_sync);
+	if (s->wo_nowal)
+		rocksdb_writeoptions_destroy(s->wo_nowal);
 	if (s->opts)
 		rocksdb_options_destroy(s->opts);
 	if (s->bbto)
@@ -192,6 +203,12 @@ int store_mkfs(const char *path, const struct cairn_conf *conf)
 
 	if (cs < 4096 || cs > (4 << 20) || (cs & (cs - 1)))
 		return -EINVAL;
+	{
+		int64_t js = conf_int(conf, "store_journal_size");
+
+		if (js != 0 && js < (int64_t)SJ_MIN_SIZE)
+			return -EINVAL;
+	}
 	if (mkdir(path, 0755) && errno != EEXIST)
 		return -errno;
 	dbp = db_path(path);
@@ -239,6 +256,10 @@ int store_mkfs(const char *path, const struct cairn_conf *conf)
 			rc = -errno;
 		if (fd >= 0)
 			close(fd);
+		if (!rc && s.journal_size) {
+			snprintf(dp, sizeof(dp), "%s" JOURNAL_FILE, path);
+			rc = sjournal_create(dp, s.journal_size);
+		}
 	}
 out:
 	free_options(&s);
@@ -298,6 +319,286 @@ static int open_data(struct store *s)
 
 static void *apply_thread(void *arg);
 static void *commit_thread(void *arg);
+static void *trim_thread(void *arg);
+static int fail_sticky(struct store *s, int err);
+
+/* ---- journal ---------------------------------------------------------------------------- */
+
+static const char jmark_key[1] = { 'J' };
+
+/* Flushes both column families' memtables to SST files and waits. */
+static int flush_all(struct store *s)
+{
+	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	char *err = NULL;
+	int rc = 0;
+
+	if (!fo)
+		return -ENOMEM;
+	rocksdb_flushoptions_set_wait(fo, 1);
+	for (int i = 0; i < 2 && !rc; i++) {
+		rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
+		rc = db_err(err);
+		err = NULL;
+	}
+	rocksdb_flushoptions_destroy(fo);
+	return rc;
+}
+
+/* The seq of the "J" marker of column family i (0: none yet). Read without filling the
+ * block cache; a marker in a block that fails RocksDB's checksum (bit rot in a neighbouring
+ * data chunk, which the store's own checksums report on read) is read again unchecked. */
+static int jmark_get(struct store *s, int i, uint64_t *seq)
+{
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	char *err = NULL, *v = NULL;
+	size_t vl = 0;
+	int rc = -ENOMEM;
+
+	*seq = 0;
+	if (!ro)
+		return rc;
+	rocksdb_readoptions_set_fill_cache(ro, 0);
+	for (int verify = 1; verify >= 0; verify--) {
+		rocksdb_readoptions_set_verify_checksums(ro, (unsigned char)verify);
+		v = rocksdb_get_cf(s->db, ro, s->cf[i], jmark_key, 1, &vl, &err);
+		rc = db_err(err);
+		err = NULL;
+		if (rc != -EIO)
+			break;
+		if (verify)
+			CLOG_WARN("store", "open %s: journal marker %d: block checksum fails, "
+				  "reading it unchecked", s->path, i);
+	}
+	rocksdb_readoptions_destroy(ro);
+	if (rc)
+		return rc;
+	if (v && vl != 8) {
+		rocksdb_free(v);
+		return -EIO;
+	}
+	if (v)
+		*seq = store_get_be64((const uint8_t *)v);
+	rocksdb_free(v);
+	return 0;
+}
+
+struct replay_ctx {
+	struct store *s;
+	uint64_t mark[2]; /* per column family: records up to here are in its SST files */
+	uint64_t records;
+};
+
+/* Applies one journal record to each column family it is not yet in (WAL off). */
+static int replay_one(void *arg, uint64_t seq, const uint8_t *p, size_t len)
+{
+	struct replay_ctx *r = arg;
+	struct store *s = r->s;
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	uint8_t be[8];
+	struct cdec d;
+	char *err = NULL;
+	int rc = 0;
+
+	if (!wb)
+		return -ENOMEM;
+	cdec_init(&d, p, len);
+	while (dec_left(&d) && !rc) {
+		const uint8_t *k, *v = NULL;
+		uint32_t kl, vl = 0;
+		uint8_t op = 0;
+		int cf;
+
+		dec_u8(&d, &op);
+		dec_bytes(&d, &k, &kl);
+		if (op == STORE_JREC_PUT)
+			dec_bytes(&d, &v, &vl);
+		if (d.err || kl == 0 || (op != STORE_JREC_PUT && op != STORE_JREC_DEL)) {
+			rc = -EIO;
+			break;
+		}
+		cf = store_cf(s, k) == s->cf[1];
+		if (seq <= r->mark[cf])
+			continue;
+		if (op == STORE_JREC_PUT)
+			rocksdb_writebatch_put_cf(wb, s->cf[cf], (const char *)k, kl, (const char *)v, vl);
+		else
+			rocksdb_writebatch_delete_cf(wb, s->cf[cf], (const char *)k, kl);
+	}
+	store_put_be64(be, seq);
+	for (int i = 0; i < 2 && !rc; i++)
+		if (seq > r->mark[i])
+			rocksdb_writebatch_put_cf(wb, s->cf[i], jmark_key, 1, (const char *)be, 8);
+	if (!rc) {
+		rocksdb_write(s->db, s->wo_nowal, wb, &err);
+		rc = db_err(err);
+	}
+	rocksdb_writebatch_destroy(wb);
+	r->records += !rc;
+	return rc;
+}
+
+/*
+ * Open: replays the journal's records past each column family's marker, makes them
+ * persistent in SST files, then starts the journal's new life after the last one.
+ */
+static int journal_recover(struct store *s)
+{
+	struct replay_ctx r = { .s = s };
+	uint64_t last, next;
+	int rc = jmark_get(s, 0, &r.mark[0]);
+
+	if (!rc)
+		rc = jmark_get(s, 1, &r.mark[1]);
+	if (rc)
+		return rc;
+	rc = sjournal_replay(s->journal, r.mark[0] < r.mark[1] ? r.mark[0] : r.mark[1], replay_one,
+			     &r, &last);
+	if (!rc && r.records)
+		rc = flush_all(s);
+	if (rc)
+		return rc;
+	next = last;
+	for (int i = 0; i < 2; i++)
+		if (r.mark[i] > next)
+			next = r.mark[i];
+	if (r.records)
+		CLOG_INFO("store", "open %s: journal: replayed %llu records, next %llu", s->path,
+			  (unsigned long long)r.records, (unsigned long long)next + 1);
+	return sjournal_start(s->journal, next + 1);
+}
+
+/* Waits until both column families have no immutable memtable left (flushed). */
+static int wait_flushed(struct store *s)
+{
+	for (unsigned i = 0; i < 120000; i++) {
+		uint64_t a = 1, b = 1;
+
+		if (rocksdb_property_int_cf(s->db, s->cf[0], "rocksdb.num-immutable-mem-table", &a) ||
+		    rocksdb_property_int_cf(s->db, s->cf[1], "rocksdb.num-immutable-mem-table", &b))
+			return -EIO;
+		if (a == 0 && b == 0)
+			return 0;
+		usleep(500);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * Checkpoint: at one point between two batches (jlock), syncs the journal and switches
+ * both memtables, so that SST files never hold a record the journal could lose; once the
+ * memtables are flushed, the records before that point are dropped from the ring.
+ */
+static int journal_checkpoint(struct store *s)
+{
+	rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+	struct sj_point p;
+	char *err = NULL;
+	int rc;
+
+	if (!fo)
+		return -ENOMEM;
+	rocksdb_flushoptions_set_wait(fo, 0);
+	pthread_mutex_lock(&s->jlock);
+	p = sjournal_head(s->journal);
+	rc = sjournal_sync(s->journal);
+	for (int i = 0; i < 2 && !rc; i++) {
+		rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
+		rc = db_err(err);
+		err = NULL;
+	}
+	pthread_mutex_unlock(&s->jlock);
+	rocksdb_flushoptions_destroy(fo);
+	if (!rc)
+		rc = wait_flushed(s);
+	if (!rc)
+		rc = sjournal_trim(s->journal, p);
+	if (!rc)
+		ctr_add(&s->ctr.journal_checkpoints, 1);
+	return rc;
+}
+
+/*
+ * Writes the group's batch: the journal record (page cache; durable at the commit
+ * thread's sync), then the batch with the WAL off. A record too large for the ring goes
+ * through RocksDB's WAL instead (synced), after a checkpoint emptied the ring.
+ */
+static int journal_write(struct store *s)
+{
+	uint64_t seq = sjournal_next_seq(s->journal);
+	uint8_t be[8];
+	char *err = NULL;
+	int rc;
+
+	store_put_be64(be, seq);
+	for (int i = 0; i < 2; i++)
+		rocksdb_writebatch_wi_put_cf(s->wb, s->cf[i], jmark_key, 1, (const char *)be, 8);
+	if (s->jrec.err)
+		return s->jrec.err;
+	rc = sjournal_reserve(s->journal, s->jrec.len);
+	if (rc == -E2BIG) {
+		rc = journal_checkpoint(s);
+		if (!rc) {
+			rocksdb_write_writebatch_wi(s->db, s->wo_sync, s->wb, &err);
+			rc = db_err(err);
+		}
+		if (!rc)
+			rc = sjournal_skip(s->journal);
+		return rc;
+	}
+	if (rc)
+		return rc;
+	pthread_mutex_lock(&s->jlock);
+	rc = sjournal_append(s->journal, s->jrec.data, s->jrec.len);
+	if (!rc) {
+		rocksdb_write_writebatch_wi(s->db, s->wo_nowal, s->wb, &err);
+		rc = db_err(err);
+	}
+	pthread_mutex_unlock(&s->jlock);
+	return rc;
+}
+
+/* Opens the journal if the store has one: RocksDB runs with its WAL off, so its memtables
+ * must only be flushed by checkpoints (write buffers larger than the ring can fill). */
+static int journal_open(struct store *s)
+{
+	size_t n = strlen(s->path) + sizeof(JOURNAL_FILE);
+	char *p = malloc(n);
+	uint64_t used, ring;
+	int rc;
+
+	if (!p)
+		return -ENOMEM;
+	snprintf(p, n, "%s" JOURNAL_FILE, s->path);
+	rc = sjournal_open(&s->journal, p);
+	free(p);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	sjournal_usage(s->journal, &used, &ring);
+	if (s->write_buffer < 4 * ring)
+		rocksdb_options_set_write_buffer_size(s->opts, (size_t)(4 * ring));
+	return 0;
+}
+
+static void *trim_thread(void *arg)
+{
+	struct store *s = arg;
+
+	pthread_setname_np(pthread_self(), "store-trim");
+	while (sjournal_wait_trim(s->journal)) {
+		int rc = journal_checkpoint(s);
+
+		if (rc) {
+			CLOG_ERR("store", "%s: journal checkpoint: %s", s->path, cairn_strerror(rc));
+			fail_sticky(s, -EIO);
+			sjournal_stop(s->journal); /* an appender waiting for room gives up */
+			break;
+		}
+	}
+	return NULL;
+}
 
 int store_open(struct store **out, const char *path, const struct cairn_conf *conf)
 {
@@ -313,6 +614,8 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 	s->directfd = -1;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_mutex_init(&s->alloc_lock, NULL);
+	pthread_mutex_init(&s->jlock, NULL);
+	cbuf_init(&s->jrec);
 	pthread_cond_init(&s->apply_cv, NULL);
 	{
 		pthread_condattr_t ca;
@@ -340,12 +643,25 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 			free(dbp);
 			goto fail;
 		}
+		rc = journal_open(s);
+		if (rc) {
+			CLOG_ERR("store", "open %s: journal: %s", path, cairn_strerror(rc));
+			free(dbp);
+			goto fail;
+		}
 		db_open(s, dbp, false, &err);
 		free(dbp);
 		if (err) {
 			rc = strstr(err, "does not exist") ? -ENOENT : -EIO;
 			CLOG_ERR("store", "open %s: rocksdb: %s", path, err);
 			rocksdb_free(err);
+			goto fail;
+		}
+	}
+	if (s->journal) {
+		rc = journal_recover(s);
+		if (rc) {
+			CLOG_ERR("store", "open %s: journal replay: %s", path, cairn_strerror(rc));
 			goto fail;
 		}
 	}
@@ -413,12 +729,19 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 		rc = -EAGAIN;
 		goto fail;
 	}
-	if (pthread_create(&s->commit_thr, NULL, commit_thread, s)) {
+	if (s->journal && pthread_create(&s->trim_thr, NULL, trim_thread, s) == 0)
+		s->trim_started = true;
+	if ((s->journal && !s->trim_started) ||
+	    pthread_create(&s->commit_thr, NULL, commit_thread, s)) {
 		pthread_mutex_lock(&s->lock);
 		s->stopping = true;
 		pthread_cond_broadcast(&s->apply_cv);
 		pthread_mutex_unlock(&s->lock);
 		pthread_join(s->apply_thr, NULL);
+		if (s->trim_started) {
+			sjournal_stop(s->journal);
+			pthread_join(s->trim_thr, NULL);
+		}
 		rc = -EAGAIN;
 		goto fail;
 	}
@@ -436,6 +759,9 @@ fail:
 	free(s->chunkbuf);
 	if (s->db)
 		db_close(s);
+	sjournal_close(s->journal);
+	cbuf_free(&s->jrec);
+	pthread_mutex_destroy(&s->jlock);
 	free_options(s);
 	free(s->path);
 	free(s);
@@ -444,8 +770,6 @@ fail:
 
 void store_close(struct store *s)
 {
-	char *err = NULL;
-
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
@@ -456,22 +780,18 @@ void store_close(struct store *s)
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->apply_thr, NULL);
 	pthread_join(s->commit_thr, NULL);
-	if (!s->failed) {
-		/* memtable -> SST now, so the next open has no WAL to replay */
-		rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-
-		rocksdb_flushoptions_set_wait(fo, 1);
-		for (int i = 0; i < 2; i++) {
-			rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
-			if (err) {
-				rocksdb_free(err);
-				err = NULL;
-			}
-		}
-		rocksdb_flushoptions_destroy(fo);
+	if (s->trim_started) {
+		sjournal_stop(s->journal);
+		pthread_join(s->trim_thr, NULL);
 	}
+	/* memtable -> SST now, so the next open has nothing to replay */
+	if (!s->failed && flush_all(s) == 0 && s->journal)
+		sjournal_trim(s->journal, sjournal_head(s->journal));
 	rocksdb_writebatch_wi_destroy(s->wb);
 	db_close(s);
+	sjournal_close(s->journal);
+	cbuf_free(&s->jrec);
+	pthread_mutex_destroy(&s->jlock);
 	if (!s->failed)
 		fdatasync(s->datafd);
 	close(s->datafd);
@@ -522,7 +842,10 @@ static void apply_group(struct store *s, struct store_txn *list)
 	int rc = 0;
 
 	rocksdb_writebatch_wi_clear(s->wb);
+	cbuf_reset(&s->jrec);
 	for (t = list; t; t = t->next) {
+		size_t jmark = s->jrec.len;
+
 		if (__atomic_load_n(&s->failed, __ATOMIC_ACQUIRE)) {
 			t->rc = -EIO;
 			continue;
@@ -530,6 +853,8 @@ static void apply_group(struct store *s, struct store_txn *list)
 		rocksdb_writebatch_wi_set_save_point(s->wb);
 		t->rc = store_apply_build(s, t, &tot);
 		if (t->rc) {
+			if (!s->jrec.err)
+				s->jrec.len = jmark;
 			rocksdb_writebatch_wi_rollback_to_save_point(s->wb, &err);
 			if (err) {
 				t->rc = fail_sticky(s, db_err(err));
@@ -551,7 +876,11 @@ static void apply_group(struct store *s, struct store_txn *list)
 	 * WAL: whatever survives a power cut, a chunk never references unwritten bytes */
 	if (slots && s->sync && fdatasync(s->datafd))
 		rc = fail_sticky(s, -EIO);
-	if (!rc) {
+	if (!rc && s->journal) {
+		rc = journal_write(s);
+		if (rc)
+			rc = fail_sticky(s, rc == -ESHUTDOWN ? -EIO : rc);
+	} else if (!rc) {
 		rocksdb_write_writebatch_wi(s->db, s->wo, s->wb, &err);
 		if (err)
 			rc = fail_sticky(s, db_err(err));
@@ -667,7 +996,12 @@ static void *commit_thread(void *arg)
 
 		for (t = list; t; t = t->next)
 			need |= t->rc == 0;
-		if (need && s->sync) {
+		if (need && s->sync && s->journal) {
+			rc = sjournal_sync(s->journal);
+			if (rc)
+				rc = fail_sticky(s, -EIO);
+			ctr_add(&s->ctr.syncs, 1);
+		} else if (need && s->sync) {
 			rocksdb_flush_wal(s->db, 1, &err);
 			if (err)
 				rc = fail_sticky(s, db_err(err));
@@ -1590,6 +1924,11 @@ void store_get_counters(struct store *s, struct store_counters *c)
 	c->txns_failed = ctr_get(&s->ctr.txns_failed);
 	c->txns_committed = ctr_get(&s->ctr.txns_committed);
 	c->syncs = ctr_get(&s->ctr.syncs);
+	c->journal_checkpoints = ctr_get(&s->ctr.journal_checkpoints);
+	if (s->journal) {
+		sjournal_usage(s->journal, &c->journal_used, &c->journal_size);
+		c->journal_size += SJ_HDR_BYTES;
+	}
 	c->bytes_written = ctr_get(&s->ctr.bytes_written);
 	c->bytes_read = ctr_get(&s->ctr.bytes_read);
 	c->failed = __atomic_load_n(&s->failed, __ATOMIC_RELAXED);

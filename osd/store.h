@@ -16,7 +16,7 @@
  * Two completions:
  *   applied   — readable: every read issued after on_applied sees the transaction;
  *   committed — durable: it survives a crash or power loss.
- * Many concurrent transactions share one WAL sync (group commit). Transactions complete
+ * Many concurrent transactions share one log sync (group commit). Transactions complete
  * (both callbacks) in submission order. Transactions queued together may be applied as
  * one RocksDB batch; each still succeeds or fails on its own.
  *
@@ -61,7 +61,7 @@ struct store_txn;
 /* Creates an empty store in directory path (created if missing; must not already hold a
  * store: -EEXIST). Options (store.def) come from conf; conf may be NULL (defaults). */
 int store_mkfs(const char *path, const struct cairn_conf *conf);
-/* Opens an existing store (-ENOENT if there is none). Replays the WAL: every committed
+/* Opens an existing store (-ENOENT if there is none). Replays the log: every committed
  * transaction is present, no partial one. conf may be NULL. conf is not kept. */
 int store_open(struct store **out, const char *path, const struct cairn_conf *conf);
 /* Waits for every queued transaction to commit (callbacks run), then closes. NULL ok. */
@@ -289,7 +289,10 @@ struct store_counters {
 	uint64_t txns_applied;	  /* transactions applied (readable) */
 	uint64_t txns_failed;	  /* transactions refused at apply time */
 	uint64_t txns_committed;  /* transactions made durable */
-	uint64_t syncs;		  /* WAL syncs (txns_committed / syncs = group size) */
+	uint64_t syncs;		  /* journal (or WAL) syncs (txns_committed / syncs = group size) */
+	uint64_t journal_checkpoints; /* memtable flushes that freed journal room */
+	uint64_t journal_used;	  /* journal bytes in use now (0: no journal) */
+	uint64_t journal_size;	  /* the journal file's size (0: the store uses RocksDB's WAL) */
 	uint64_t bytes_written;	  /* data bytes written by write ops */
 	uint64_t bytes_read;	  /* data bytes returned by reads */
 	int failed;		  /* sticky error (0 when healthy) */

@@ -70,11 +70,13 @@ int store_wb_get(struct store *s, const uint8_t *k, size_t klen, char **val, siz
 static void wb_put(struct store *s, const uint8_t *k, size_t klen, const void *v, size_t vlen)
 {
 	rocksdb_writebatch_wi_put_cf(s->wb, store_cf(s, k), (const char *)k, klen, v, vlen);
+	store_jrec_put(s, k, klen, v, vlen, NULL, 0);
 }
 
 static void wb_del(struct store *s, const uint8_t *k, size_t klen)
 {
 	rocksdb_writebatch_wi_delete_cf(s->wb, store_cf(s, k), (const char *)k, klen);
+	store_jrec_del(s, k, klen);
 }
 
 static int chunk_drop(struct actx *a, const uint8_t *k, size_t kl, bool may_slot);
@@ -767,6 +769,7 @@ static void chunk_store(struct actx *a, uint64_t nid, uint64_t idx, const void *
 	vals[1] = data;
 	vsz[1] = n;
 	rocksdb_writebatch_wi_putv_cf(a->s->wb, a->s->cf[1], 1, keys, ksz, 2, vals, vsz);
+	store_jrec_put(a->s, k, kl, hdr, sizeof(hdr), data, n);
 }
 
 /*

@@ -324,6 +324,17 @@ int store_debug_corrupt(struct store *s, const char *coll, const void *oid, size
 	}
 	rocksdb_put_cf(s->db, s->wo_sync, s->cf[1], (const char *)k, kl, v, vl, &err);
 	rc = err ? -EIO : 0;
+	/* with a journal, replay at the next open must not put an older value over this one:
+	 * flush, so that every journal record before it is behind the markers */
+	if (!rc && s->journal) {
+		rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+
+		rocksdb_flushoptions_set_wait(fo, 1);
+		for (int i = 0; i < 2 && !err; i++)
+			rocksdb_flush_cf(s->db, fo, s->cf[i], &err);
+		rocksdb_flushoptions_destroy(fo);
+		rc = err ? -EIO : 0;
+	}
 out:
 	if (err)
 		rocksdb_free(err);

@@ -18,7 +18,7 @@
  * (never reused), so a move between collections rewrites only the onode key.
  *
  * Data chunks come in two forms (first byte of the value):
- *   1 inline: u8 1 | u64 xxh3 | data                  (small writes, through the WAL)
+ *   1 inline: u8 1 | u64 xxh3 | data                  (small writes, through the log)
  *   2 slot:   u8 2 | u64 xxh3 | u64 slot | u32 len    (data at slot * chunk_size in the
  *                                                      file "data": large writes, once)
  *   3 run:    u8 3 | u64 slot0 | u32 count | u32 lastlen | count x u64 xxh3
@@ -34,14 +34,14 @@
  * xxh3 = xxh3_seed(data, nid * golden ^ chunk index): a value copied to the wrong key, or a
  * slot holding someone else's bytes, fails its check.
  *
- * Crash rule: every key of a transaction goes into one RocksDB WriteBatch: RocksDB's WAL
- * makes it all-or-nothing. Slot data is written and synced before the batch is written
- * at all, so no WAL record ever points at bytes that are not on disk. A slot freed by
- * a transaction is reused only after that transaction is durable, so a crash that rolls
- * the transaction back finds the old data intact. Slots in use are exactly the bits set in
- * the "B" keys (changed in the same batch as the chunks; the allocator is rebuilt from them
- * at open); a slot written by a transaction that never reached the WAL has no bit set and
- * is free again.
+ * Crash rule: every key of a transaction goes into one RocksDB WriteBatch and one journal
+ * record (or RocksDB's WAL on a store without a journal): replay makes it all-or-nothing.
+ * Slot data is written and synced before the batch is logged at all, so no log record ever
+ * points at bytes that are not on disk. A slot freed by a transaction is reused only after
+ * that transaction is durable, so a crash that rolls the transaction back finds the old
+ * data intact. Slots in use are exactly the bits set in the "B" keys (changed in the same
+ * batch as the chunks; the allocator is rebuilt from them at open); a slot written by a
+ * transaction that never reached the log has no bit set and is free again.
  */
 #ifndef CAIRN_OSD_STORE_INT_H
 #define CAIRN_OSD_STORE_INT_H
@@ -51,6 +51,7 @@
 
 #include "common/encode.h"
 #include "osd/store.h"
+#include "osd/store_journal.h"
 
 /* ---- transaction ops -------------------------------------------------------------------- */
 
@@ -233,6 +234,7 @@ struct store {
 	rocksdb_cache_t *cache;
 	rocksdb_writeoptions_t *wo;	 /* sync = 0: durability comes from store_commit_thread */
 	rocksdb_writeoptions_t *wo_sync; /* sync = 1: mkfs, debug hooks */
+	rocksdb_writeoptions_t *wo_nowal; /* WAL off: batches the journal holds */
 	rocksdb_readoptions_t *ro;
 	char *path;
 	uint32_t chunk_size;	/* fixed at mkfs */
@@ -263,6 +265,17 @@ struct store {
 	rocksdb_writebatch_wi_t *wb;
 	uint8_t *chunkbuf; /* STORE_CHUNK_HDR + chunk_size */
 	uint8_t *dbuf;	   /* STORE_DIRECT_BUF bytes, 4 KiB aligned: staging for O_DIRECT writes */
+	struct cbuf jrec;  /* the journal record of the group being built (store_jrec_*) */
+
+	/* the journal (NULL: RocksDB's WAL, a store made with store_journal_size = 0). The apply
+	 * thread appends and writes each batch under jlock; the trim thread takes jlock to
+	 * sync the journal and switch the memtables at one point between two batches. */
+	struct sjournal *journal;
+	uint64_t journal_size;	/* store_journal_size (mkfs) */
+	uint64_t write_buffer;	/* store_write_buffer_size */
+	pthread_mutex_t jlock;
+	pthread_t trim_thr;
+	bool trim_started;
 
 	/* protected by lock */
 	pthread_mutex_t lock;
@@ -281,6 +294,34 @@ struct store {
 	struct store_counters ctr;
 	uint64_t stat_objects, stat_stored; /* published totals for statfs (atomic) */
 };
+
+/* Journal record payload (version 1; the record header's version covers it): a sequence
+ * of u8 op | bytes key [| u32 len | value], op 1 = put, 2 = delete. The column family
+ * follows from the key (store_cf). Replay applies a record to a column family only past
+ * the seq of its "J" marker key (every batch puts "J" = be64 seq into both families). */
+#define STORE_JREC_PUT 1
+#define STORE_JREC_DEL 2
+
+static inline void store_jrec_put(struct store *s, const uint8_t *k, size_t klen, const void *v1,
+				  size_t l1, const void *v2, size_t l2)
+{
+	if (!s->journal)
+		return;
+	enc_u8(&s->jrec, STORE_JREC_PUT);
+	enc_bytes(&s->jrec, k, (uint32_t)klen);
+	enc_u32(&s->jrec, (uint32_t)(l1 + l2));
+	enc_raw(&s->jrec, v1, l1);
+	if (l2)
+		enc_raw(&s->jrec, v2, l2);
+}
+
+static inline void store_jrec_del(struct store *s, const uint8_t *k, size_t klen)
+{
+	if (!s->journal)
+		return;
+	enc_u8(&s->jrec, STORE_JREC_DEL);
+	enc_bytes(&s->jrec, k, (uint32_t)klen);
+}
 
 /* The column family a key lives in (by its type byte). */
 static inline rocksdb_column_family_handle_t *store_cf(struct store *s, const void *k)

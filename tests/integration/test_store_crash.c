@@ -9,8 +9,10 @@
  *   - no partial transaction is visible: the whole store equals an in-memory model that
  *     applied txns 1..seq exactly (data, sizes, xattrs, omap of every object);
  *   - fsck finds no damage.
- * Then the next child continues from seq + 1. Default 60 kills within ~75 s; the soak
- * variant (tests/soak/store_crash.sh) passes --iterations/--seconds.
+ * Then the next child continues from seq + 1. Two stores: two thirds of the kills hit one
+ * with a 2 MiB journal (checkpoints, wraps, and groups too large for the ring, which go
+ * through RocksDB's WAL), the rest one that logs through RocksDB's WAL only
+ * (store_journal_size = 0). Default 60 kills within ~75 s; the soak variant (tests/soak/store_crash.sh) passes --iterations/--seconds.
  *   test_store_crash [--iterations N] [--seconds S] [--seed X] [--dir DIR]
  */
 // timeout: 150
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -278,58 +281,44 @@ static uint64_t read_seq(struct store *s)
 	return v;
 }
 
-int main(int argc, char **argv)
+/*
+ * One store (made in dir with the journal size js), killed and reopened until iterations
+ * or seconds run out. Adds to *kills and *durable; 0 or 1 (a check failed).
+ */
+static int run_store(const char *dir, const char *js, const char *maxq, int iterations,
+		     double seconds, int *kills, uint64_t *durable)
 {
-	int iterations = 60, done = 0;
-	double seconds = 75;
-	char dir[256] = "", err[128];
-	const char *keep = NULL;
 	struct cairn_conf *conf = conf_defaults();
 	struct store *s;
 	struct store_txn *t;
 	uint64_t applied = 0, total_durable = 0, t_end;
-	int rc = 0;
+	int rc = 0, done = 0;
+	char err[128];
 
-	seed = rand_u64();
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--iterations") && i + 1 < argc)
-			iterations = atoi(argv[++i]);
-		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
-			seconds = atof(argv[++i]);
-		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
-			seed = strtoull(argv[++i], NULL, 0);
-		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
-			keep = argv[++i];
-		else {
-			fprintf(stderr, "usage: %s [--iterations N] [--seconds S] [--seed X]\n", argv[0]);
-			return 2;
-		}
-	}
-	printf("seed 0x%llx\n", (unsigned long long)seed);
-	if (keep) {
-		snprintf(dir, sizeof(dir), "%s", keep);
-	} else {
-		snprintf(dir, sizeof(dir), "/tmp/test_store_crash.XXXXXX");
-		if (!mkdtemp(dir))
-			return 2;
-	}
-	/* small chunks and a small memtable: many chunks per object, flushes during the run */
+	memset(model, 0, sizeof(model));
+	/* small chunks and a small memtable: many chunks per object, flushes during the run;
+	 * a small journal: checkpoints, wraps and records too large for the ring */
 	if (conf_set(conf, "store_chunk_size", "16K", err, sizeof(err)) ||
 	    conf_set(conf, "store_write_buffer_size", "4M", err, sizeof(err)) ||
 	    conf_set(conf, "store_direct_write_min", "16K", err, sizeof(err)) ||
-	    conf_set(conf, "store_max_queued_txns", "64", err, sizeof(err))) {
+	    conf_set(conf, "store_journal_size", js, err, sizeof(err)) ||
+	    conf_set(conf, "store_max_queued_txns", maxq, err, sizeof(err))) {
 		fprintf(stderr, "conf: %s\n", err);
-		return 2;
+		conf_free(conf);
+		return 1;
 	}
-	if (store_mkfs(dir, conf) || store_open(&s, dir, conf))
-		return fail("mkfs/open", 0, 0) + 1;
+	if (store_mkfs(dir, conf) || store_open(&s, dir, conf)) {
+		conf_free(conf);
+		return fail("mkfs/open", 0, 0);
+	}
 	t = store_txn_new();
 	store_txn_coll_create(t, "c");
 	store_txn_touch(t, "c", "meta", 4);
-	if (store_apply_txn(s, t))
-		return fail("init", 0, 0) + 1;
+	if (store_apply_txn(s, t)) {
+		conf_free(conf);
+		return fail("init", 0, 0);
+	}
 	store_close(s);
-
 	t_end = now_mono_ns() + (uint64_t)(seconds * 1e9);
 	while (done < iterations && now_mono_ns() < t_end && !rc) {
 		int p[2];
@@ -394,13 +383,59 @@ int main(int argc, char **argv)
 			fprintf(stderr, "after kill %d: seq %llu, last durable %llu\n", done,
 				(unsigned long long)seq, (unsigned long long)last_durable);
 	}
-	printf("%d kills, %llu transactions reported durable, %llu present at the end: %s\n",
-	       done, (unsigned long long)total_durable, (unsigned long long)applied,
-	       rc ? "FAIL" : "ok");
-	if (!rc && done < 50 && iterations >= 50)
-		fprintf(stderr, "warning: only %d kills fitted in %.0f s\n", done, seconds);
+	printf("journal %s: %d kills, %llu transactions reported durable, %llu present at the "
+	       "end: %s\n", js, done, (unsigned long long)total_durable,
+	       (unsigned long long)applied, rc ? "FAIL" : "ok");
 	if (!rc && applied == 0)
 		rc = fail("no transaction ever became durable", 0, 0);
+	*kills += done;
+	*durable += total_durable;
+	return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int iterations = 60, done = 0;
+	double seconds = 75;
+	char dir[256] = "", jdir[300], wdir[300];
+	const char *keep = NULL;
+	uint64_t total_durable = 0;
+	int rc = 0;
+
+	seed = rand_u64();
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--iterations") && i + 1 < argc)
+			iterations = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--seconds") && i + 1 < argc)
+			seconds = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			seed = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+			keep = argv[++i];
+		else {
+			fprintf(stderr, "usage: %s [--iterations N] [--seconds S] [--seed X]\n", argv[0]);
+			return 2;
+		}
+	}
+	printf("seed 0x%llx\n", (unsigned long long)seed);
+	if (keep) {
+		snprintf(dir, sizeof(dir), "%s", keep);
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return 2;
+	} else {
+		snprintf(dir, sizeof(dir), "/tmp/test_store_crash.XXXXXX");
+		if (!mkdtemp(dir))
+			return 2;
+	}
+	snprintf(jdir, sizeof(jdir), "%s/journal", dir);
+	snprintf(wdir, sizeof(wdir), "%s/wal", dir);
+	/* most kills on a store with a small journal, the rest on one using RocksDB's WAL */
+	rc = run_store(jdir, "2M", "64", iterations - iterations / 3, seconds * 2 / 3, &done,
+		       &total_durable);
+	if (!rc)
+		rc = run_store(wdir, "0", "64", iterations / 3, seconds / 3, &done, &total_durable);
+	if (!rc && done < 50 && iterations >= 50)
+		fprintf(stderr, "warning: only %d kills fitted in %.0f s\n", done, seconds);
 	if (!keep) {
 		char cmd[300];
 
@@ -410,6 +445,5 @@ int main(int argc, char **argv)
 		if (rc)
 			fprintf(stderr, "reproduce with: --seed 0x%llx\n", (unsigned long long)seed);
 	}
-	conf_free(conf);
 	return rc ? 1 : 0;
 }
