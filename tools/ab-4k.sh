@@ -24,7 +24,7 @@ for ((r = 1; r <= R; r++)); do
 		sleep 1
 		w=$("$B"/cairn-bench -c "$D/cairn.conf" -p data "$W" write -t 16 -b 4K --no-cleanup \
 			--run-name s 2>&1 | grep -o "iops=[0-9]*")
-		sst=$(ls "$D"/osd.0/db/*.sst 2>/dev/null | wc -l)
+		sst=$(find "$D/osd.0/db" -name "*.sst" | wc -l)
 		sync
 		echo 3 2>/dev/null >/proc/sys/vm/drop_caches || true
 		out=$("$B"/cairn-bench -c "$D/cairn.conf" -p data "$RS" rand -t 16 --run-name s 2>&1)
