@@ -508,6 +508,12 @@ static int run_single_read(struct op_exec *ex)
 	return 0;
 }
 
+bool op_exec_inline_write(const struct osd_op_req *req)
+{
+	return req->nops == 1 &&
+	       (req->ops[0].op == OSD_OP_WRITE || req->ops[0].op == OSD_OP_WRITEFULL);
+}
+
 int op_exec_run(struct op_exec *ex)
 {
 	const struct osd_op_req *req = ex->req;
@@ -521,9 +527,12 @@ int op_exec_run(struct op_exec *ex)
 	ex->is_write = op_req_is_write(req);
 	if (req->nops == 1 && req->ops[0].op == OSD_OP_READ)
 		return run_single_read(ex);
+	if (ex->nowait && !op_exec_inline_write(req))
+		return -EWOULDBLOCK; /* single READs and WRITEs only are run without waiting */
 	if (ex->nowait)
-		return -EWOULDBLOCK; /* only single READs are served without waiting */
-	r = store_stat(ex->store, ex->coll, req->oid, strlen(req->oid), &st);
+		r = store_stat_cached(ex->store, ex->coll, req->oid, strlen(req->oid), &st);
+	else
+		r = store_stat(ex->store, ex->coll, req->oid, strlen(req->oid), &st);
 	if (r && r != -ENOENT)
 		return r;
 	ex->existed = ex->exists = (r == 0);

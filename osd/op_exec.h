@@ -32,8 +32,9 @@ struct op_exec {
 	uint64_t indata_len;
 	uint64_t max_write;    /* osd_max_write_size */
 	uint32_t list_max;     /* osd_list_max */
-	bool nowait;	       /* must not wait for the disk: a single READ that would
-				  returns -EWOULDBLOCK from op_exec_run, having done nothing */
+	bool nowait;	       /* must not wait for the disk: a single READ or WRITE that
+				  would, and any other request, returns -EWOULDBLOCK from
+				  op_exec_run, having done nothing */
 	/* out */
 	struct store_txn *txn; /* non-NULL iff the request changed something (caller owns) */
 	struct cbuf out;       /* concatenated output data (caller frees: op_exec_clear) */
@@ -47,6 +48,9 @@ struct op_exec {
 /* Runs the request. Returns 0 (see ex->result for the request's result) or a negative
  * errno for an internal failure (ENOMEM, store read error), or -EWOULDBLOCK (nowait). */
 int op_exec_run(struct op_exec *ex);
+/* A request op_exec_run may run with nowait set besides a single READ: a single WRITE or
+ * WRITEFULL (it needs only the object's size, from a cached stat). */
+bool op_exec_inline_write(const struct osd_op_req *req);
 /* Frees out and txn. */
 void op_exec_clear(struct op_exec *ex);
 

@@ -33,6 +33,7 @@
 #include "common/msg.h"
 #include "common/msg_types.h"
 #include "common/util.h"
+#include "osd/op_exec.h"
 #include "osd/osd_int.h"
 #include "osd/recovery.h"
 #include "osd/store.h"
@@ -494,8 +495,10 @@ static void handle_ping(struct osd *o, struct msg_conn *c, struct msg *m)
  * their replies; ops they unblock go back to the shard, pg.c release_blocked), and, on a
  * replica, a repop of at most INLINE_REPOP_MAX payload bytes (osd_inline_repops: queues its
  * store transaction; handed back if its PG recovers or the store queue is full, pg.c
- * pg_do_repop). An error reply may push objects (pg_push.c reads the disk): the shard runs
- * those. */
+ * pg_do_repop), and a client request that is one WRITE or WRITEFULL of at most that many
+ * bytes (osd_inline_writes: stats the object from memory, queues the transaction, sends the
+ * repops; handed back if any of that would wait, pg.c pg_do_client_op). An error reply may
+ * push objects (pg_push.c reads the disk): the shard runs those. */
 #define INLINE_REPOP_MAX (64u << 10)
 
 static bool inline_ok(const struct osd *o, const struct osd_item *it)
@@ -506,8 +509,11 @@ static bool inline_ok(const struct osd *o, const struct osd_item *it)
 		return it->rr.result == 0;
 	if (it->q.type == OQ_REPOP)
 		return o->inline_repops && (!it->m->data || it->m->data_len <= INLINE_REPOP_MAX);
-	return it->q.type == OQ_CLIENT_OP && it->req->nops == 1 &&
-	       it->req->ops[0].op == OSD_OP_READ;
+	if (it->q.type != OQ_CLIENT_OP)
+		return false;
+	if (o->inline_writes && op_exec_inline_write(it->req))
+		return !it->m->data || it->m->data_len <= INLINE_REPOP_MAX;
+	return it->req->nops == 1 && it->req->ops[0].op == OSD_OP_READ;
 }
 
 static void osd_dispatch(struct msg_conn *c, struct msg *m, void *arg)
@@ -841,6 +847,7 @@ int osd_start(struct osd **out, struct cairn_conf *conf, int32_t id)
 	o->inflight_max = (uint32_t)conf_int(conf, "osd_inflight_writes_max");
 	o->inline_ops = conf_bool(conf, "osd_inline_ops");
 	o->inline_repops = conf_bool(conf, "osd_inline_repops");
+	o->inline_writes = conf_bool(conf, "osd_inline_writes");
 	pthread_mutex_init(&o->map_lock, NULL);
 	pthread_mutex_init(&o->cb_lock, NULL);
 	pthread_rwlock_init(&o->monc_lock, NULL);
@@ -949,12 +956,15 @@ void osd_stop(struct osd *o)
 	atomic_store(&o->stopping, true);
 	CLOG_INFO("osd", "osd.%d stopping: client ops %" PRIu64 " (writes %" PRIu64
 		  "), reads run inline %" PRIu64 ", reads handed back to a shard %" PRIu64
-		  ", repops run inline %" PRIu64 ", repops handed back to a shard %" PRIu64,
+		  ", repops run inline %" PRIu64 ", repops handed back to a shard %" PRIu64
+		  ", writes run inline %" PRIu64 ", writes handed back to a shard %" PRIu64,
 		  o->id, (uint64_t)atomic_load(&o->ops), (uint64_t)atomic_load(&o->ops_write),
 		  (uint64_t)atomic_load(&o->reads_inline),
 		  (uint64_t)atomic_load(&o->reads_handed_back),
 		  (uint64_t)atomic_load(&o->repops_inline),
-		  (uint64_t)atomic_load(&o->repops_handed_back));
+		  (uint64_t)atomic_load(&o->repops_handed_back),
+		  (uint64_t)atomic_load(&o->writes_inline),
+		  (uint64_t)atomic_load(&o->writes_handed_back));
 	pthread_mutex_lock(&o->cb_lock);
 	o->oq_gone = true;
 	pthread_mutex_unlock(&o->cb_lock);

@@ -109,11 +109,13 @@ struct osd {
 	uint32_t inflight_max; /* osd_inflight_writes_max, per PG */
 	bool inline_ops;        /* osd_inline_ops */
 	bool inline_repops;     /* osd_inline_repops */
+	bool inline_writes;     /* osd_inline_writes */
 
 	/* counters (atomic) */
 	atomic_uint_fast64_t ops, ops_write, ops_misdirected, ops_dup, repops;
 	atomic_uint_fast64_t reads_inline, reads_handed_back; /* osd_inline_ops */
 	atomic_uint_fast64_t repops_inline, repops_handed_back; /* osd_inline_repops */
+	atomic_uint_fast64_t writes_inline, writes_handed_back; /* osd_inline_writes */
 };
 
 /* Pushes from a store callback; frees the item instead once the queue is gone. */

@@ -783,7 +783,8 @@ void pg_do_client_op(struct pg *pg, struct osd_item *it)
 	if (op_queue_inline() && rec_client_op_may_wait(pg)) {
 		/* run inline on a messenger thread: waiting for recovery kicks recovery work,
 		 * which may read the disk and release waiting ops; the shard runs it */
-		atomic_fetch_add(&o->reads_handed_back, 1);
+		atomic_fetch_add(op_req_is_write(req) ? &o->writes_handed_back : &o->reads_handed_back,
+				 1);
 		op_queue_push_front(o->oq, pg->shard->idx, &it->q);
 		return;
 	}
@@ -848,16 +849,19 @@ void pg_do_client_op(struct pg *pg, struct osd_item *it)
 	ex.list_max = o->list_max;
 	ex.nowait = op_queue_inline();
 	r = op_exec_run(&ex);
+	if (ex.nowait && ex.txn && !ex.result && !r &&
+	    !store_has_room(o->store, it->m && it->m->data ? it->m->data_len : 0))
+		r = -EWOULDBLOCK; /* queueing the transaction would wait for room */
 	if (r == -EWOULDBLOCK && ex.nowait) {
 		/* run inline on a messenger thread and it needs the disk: the shard runs it */
 		atomic_fetch_sub(&o->ops, 1);
-		atomic_fetch_add(&o->reads_handed_back, 1);
+		atomic_fetch_add(write ? &o->writes_handed_back : &o->reads_handed_back, 1);
 		op_exec_clear(&ex);
 		op_queue_push_front(o->oq, pg->shard->idx, &it->q);
 		return;
 	}
 	if (ex.nowait)
-		atomic_fetch_add(&o->reads_inline, 1);
+		atomic_fetch_add(write ? &o->writes_inline : &o->reads_inline, 1);
 	if (r) {
 		ex.result = r;
 		for (uint32_t i = 0; i < req->nops; i++)

@@ -1597,6 +1597,15 @@ ssize_t store_read_stat(struct store *s, const char *coll, const void *oid, size
 	return read_dst(s, coll, oid, oidlen, off, len && len < SIZE_MAX ? len : SIZE_MAX, &dst);
 }
 
+int store_stat_cached(struct store *s, const char *coll, const void *oid, size_t oidlen,
+		      struct store_stat *st)
+{
+	struct read_dst dst = { NULL, NULL, 0, st, true };
+
+	/* a read from past any end: the onode lookup alone */
+	return (int)read_dst(s, coll, oid, oidlen, UINT64_MAX, 0, &dst);
+}
+
 ssize_t store_read_stat_cached(struct store *s, const char *coll, const void *oid,
 			       size_t oidlen, uint64_t off, uint64_t len, uint64_t max,
 			       struct cbuf *out, struct store_stat *st)

@@ -219,6 +219,11 @@ ssize_t store_read_stat(struct store *s, const char *coll, const void *oid, size
 /* store_read_stat that never waits for the disk: -EWOULDBLOCK (nothing appended) when the
  * answer needs a read that RocksDB's memtables and block cache cannot serve, or data kept
  * in slots of the data file. For callers that must not block (a messenger thread). */
+/* store_stat that never waits for the disk: -EWOULDBLOCK when the object's onode is neither
+ * in a memtable nor in the block cache (an absent object is usually known absent from the
+ * memtables and the SST files' bloom filters alone). */
+int store_stat_cached(struct store *s, const char *coll, const void *oid, size_t oidlen,
+		      struct store_stat *st);
 ssize_t store_read_stat_cached(struct store *s, const char *coll, const void *oid,
 			       size_t oidlen, uint64_t off, uint64_t len, uint64_t max,
 			       struct cbuf *out, struct store_stat *st);

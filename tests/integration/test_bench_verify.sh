@@ -127,9 +127,9 @@ grep -q 'cleanup: removed' "$T/d.txt" || fail "write without --no-cleanup did no
 # --- reads of small objects ran inline on the messenger thread (osd_inline_ops); reads of
 # 64K objects (data in slots, on disk) were handed back to an op shard: both paths ran;
 "$BIN/cairn-up" stop --dir "$T/c" > /dev/null 2>&1 || fail "cairn-up stop"
-# and replicas applied small repops inline too (osd_inline_repops), with every --verify read
-# above intact
-inl=0 back=0 rinl=0
+# and replicas applied small repops inline too (osd_inline_repops), primaries ran small
+# client writes inline (osd_inline_writes), with every --verify read above intact
+inl=0 back=0 rinl=0 winl=0
 for l in "$T"/c/osd.*.log; do
     n=$(sed -n 's/.*reads run inline \([0-9]*\), reads handed back to a shard \([0-9]*\).*/\1 \2/p' "$l" | tail -n1)
     [ -n "$n" ] || fail "no stop summary in $l"
@@ -137,9 +137,13 @@ for l in "$T"/c/osd.*.log; do
     n=$(sed -n 's/.*repops run inline \([0-9]*\),.*/\1/p' "$l" | tail -n1)
     [ -n "$n" ] || fail "no repop counts in the stop summary of $l"
     rinl=$((rinl + n))
+    n=$(sed -n 's/.*writes run inline \([0-9]*\),.*/\1/p' "$l" | tail -n1)
+    [ -n "$n" ] || fail "no write counts in the stop summary of $l"
+    winl=$((winl + n))
 done
-echo "reads run inline: $inl, handed back: $back; repops run inline: $rinl"
+echo "reads run inline: $inl, handed back: $back; repops run inline: $rinl; writes run inline: $winl"
 [ "$inl" -gt 0 ] || fail "no read ran inline"
 [ "$back" -gt 0 ] || fail "no read of slot data was handed back to a shard"
 [ "$rinl" -gt 0 ] || fail "no repop ran inline on a replica"
+[ "$winl" -gt 0 ] || fail "no client write ran inline on a primary"
 echo "test_bench_verify: ok"
