@@ -77,6 +77,30 @@ static char *db_path(const char *path)
 	return p;
 }
 
+/* Blocks a memtable flush writes go into the block cache too (RocksDB's
+ * prepopulate_block_cache = kFlushOnly, which its C API does not expose: set through an
+ * options string, which keeps the rest of the table options, the shared cache included). */
+static int cache_on_flush(struct store *s)
+{
+	rocksdb_options_t *n = rocksdb_options_create();
+	char *err = NULL;
+
+	if (!n)
+		return -ENOMEM;
+	rocksdb_get_options_from_string(s->opts,
+					"block_based_table_factory={prepopulate_block_cache=kFlushOnly}",
+					n, &err);
+	if (err) {
+		CLOG_ERR("store", "RocksDB refused prepopulate_block_cache: %s", err);
+		rocksdb_free(err);
+		rocksdb_options_destroy(n);
+		return -EINVAL;
+	}
+	rocksdb_options_destroy(s->opts);
+	s->opts = n;
+	return 0;
+}
+
 /* RocksDB options from the conf; see docs/store.md for why each one. */
 static int make_options(struct store *s, const struct cairn_conf *conf)
 {
@@ -132,6 +156,8 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	s->direct_min = (uint64_t)conf_int(conf, "store_direct_write_min");
 	s->direct_io = conf_bool(conf, "store_direct_io");
 	s->slot_read_cache = conf_bool(conf, "store_slot_read_cache");
+	if (conf_bool(conf, "store_cache_on_flush"))
+		return cache_on_flush(s);
 	return 0;
 }
 

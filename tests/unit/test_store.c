@@ -1287,6 +1287,60 @@ static void test_read_stat_cached(void **state)
 	free(data);
 }
 
+/* Writes 4 KiB objects into a store with a 1 MiB journal until a checkpoint has flushed
+ * the first of them to an SST file, then asks for it from memory only: with
+ * store_cache_on_flush the flush put its block into the block cache. */
+static ssize_t read_cached_after_flush(const char *on)
+{
+	char dir[64] = "/tmp/test_store_flush.XXXXXX", err[128], oid[32];
+	struct cairn_conf *conf = conf_defaults();
+	struct store_counters c = { 0 };
+	struct store_stat st;
+	struct store *s = NULL;
+	uint8_t data[4096];
+	struct cbuf out;
+	ssize_t r;
+	int i;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(conf_set(conf, "store_journal_size", "1M", err, sizeof(err)), 0);
+	assert_int_equal(conf_set(conf, "store_cache_on_flush", on, err, sizeof(err)), 0);
+	assert_int_equal(store_mkfs(dir, conf), 0);
+	assert_int_equal(store_open(&s, dir, conf), 0);
+	{
+		struct store_txn *t = store_txn_new();
+
+		assert_int_equal(store_txn_coll_create(t, "c"), 0);
+		assert_int_equal(store_apply_txn(s, t), 0);
+	}
+	memset(data, 0x5a, sizeof(data));
+	for (i = 0; i < 4000 && !c.journal_checkpoints; i++) {
+		struct store_txn *t = store_txn_new();
+
+		snprintf(oid, sizeof(oid), "o%d", i);
+		assert_int_equal(store_txn_write(t, "c", O(oid), 0, sizeof(data), data), 0);
+		assert_int_equal(store_apply_txn(s, t), 0);
+		store_get_counters(s, &c);
+	}
+	assert_true(c.journal_checkpoints > 0);
+	cbuf_init(&out);
+	r = store_read_stat_cached(s, "c", O("o0"), 0, 0, sizeof(data), &out, &st);
+	if (r == (ssize_t)sizeof(data))
+		assert_memory_equal(out.data, data, sizeof(data));
+	cbuf_free(&out);
+	store_close(s);
+	conf_free(conf);
+	rm_rf(dir);
+	return r;
+}
+
+static void test_cache_on_flush(void **state)
+{
+	(void)state;
+	assert_int_equal(read_cached_after_flush("true"), 4096);
+	assert_int_equal(read_cached_after_flush("false"), -EWOULDBLOCK);
+}
+
 static void test_big_slots(void **state)
 {
 	struct fx *f = *state;
@@ -1478,6 +1532,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_reads, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_run_reads, setup_4k, teardown),
 		cmocka_unit_test_setup_teardown(test_read_stat_cached, setup, teardown),
+		cmocka_unit_test(test_cache_on_flush),
 		cmocka_unit_test_setup_teardown(test_read_stat, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_read_stat, setup_inline, teardown),
 		cmocka_unit_test_setup_teardown(test_runs, setup_4k, teardown),
