@@ -325,11 +325,15 @@ static int run_store(const char *dir, const char *js, const char *maxq, int iter
 		pid_t pid;
 		uint64_t id, last_durable = 0, seq, n = 0;
 
-		if (pipe(p))
+		if (pipe(p)) {
+			conf_free(conf);
 			return 2;
+		}
 		pid = fork();
-		if (pid < 0)
+		if (pid < 0) {
+			conf_free(conf);
 			return 2;
+		}
 		if (pid == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the test */
 			if (getppid() == 1)
@@ -390,6 +394,7 @@ static int run_store(const char *dir, const char *js, const char *maxq, int iter
 		rc = fail("no transaction ever became durable", 0, 0);
 	*kills += done;
 	*durable += total_durable;
+	conf_free(conf);
 	return rc ? 1 : 0;
 }
 
