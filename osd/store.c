@@ -116,7 +116,8 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	if (!s->opts || !s->bbto || !s->cache || !s->wo || !s->wo_sync || !s->wo_nowal || !s->ro)
 		return -ENOMEM;
 	rocksdb_block_based_options_set_block_cache(s->bbto, s->cache);
-	rocksdb_block_based_options_set_block_size(s->bbto, 16 << 10);
+	rocksdb_block_based_options_set_block_size(s->bbto,
+						 (size_t)conf_int(conf, "store_block_size"));
 	rocksdb_block_based_options_set_cache_index_and_filter_blocks(s->bbto, 1);
 	/* most gets ask for a chunk that may be a hole, or an old version under newer L0 files */
 	rocksdb_block_based_options_set_filter_policy(s->bbto, rocksdb_filterpolicy_create_bloom_full(10));
