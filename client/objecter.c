@@ -48,6 +48,8 @@ struct osd_session {
 	struct msg_conn *conn; /* NULL until the next send connects */
 };
 
+#define PCACHE_SIZE 1024 /* PG -> primary cache entries */
+
 struct objecter {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;      /* throttle and flush waiters: an op ended */
@@ -78,6 +80,16 @@ struct objecter {
 	bool stopping;            /* no new ops; timer exits */
 
 	struct cairn_stats stats;  /* counters; osdmap_epoch/inflight filled on read */
+
+	/* PG -> primary under the map of epoch pc_epoch (CRUSH runs once per PG and map, not
+	 * once per op); direct-mapped, emptied when the map changes */
+	struct pcache_ent {
+		int64_t pool;
+		uint32_t ps;
+		int32_t primary;
+		bool valid;
+	} pcache[PCACHE_SIZE];
+	uint32_t pc_epoch;
 
 	/* options (read once) */
 	uint64_t op_timeout_ns;
@@ -283,6 +295,29 @@ static void wait_locked(struct objecter *o, struct objecter_op *op, uint64_t del
 	(void)o;
 }
 
+/* The acting primary of pg under o->map, from the cache or computed (CRUSH) and cached. */
+static int pg_primary_locked(struct objecter *o, struct pg_id pg, int32_t *primary)
+{
+	const struct osdmap *m = o->map;
+	struct pcache_ent *e;
+	int r;
+
+	if (o->pc_epoch != m->epoch) {
+		memset(o->pcache, 0, sizeof(o->pcache));
+		o->pc_epoch = m->epoch;
+	}
+	e = &o->pcache[((uint64_t)pg.pool * 0x9e3779b97f4a7c15ull + pg.ps) % PCACHE_SIZE];
+	if (e->valid && e->pool == pg.pool && e->ps == pg.ps) {
+		*primary = e->primary;
+		return 0;
+	}
+	r = osdmap_pg_to_up_acting(m, pg, NULL, NULL, NULL, NULL, NULL, primary);
+	if (r < 0)
+		return r;
+	*e = (struct pcache_ent){ pg.pool, pg.ps, *primary, true };
+	return 0;
+}
+
 /*
  * Computes op's target under the current map. 0 with *osd set; 1 = wait (no map, paused,
  * map too old, no primary, primary down); <0 = the op must end with that error.
@@ -307,7 +342,7 @@ static int calc_target_locked(struct objecter *o, struct objecter_op *op, int *o
 	} else if (op->req.pgid.ps >= pool->pg_num) {
 		return -ENOENT;
 	}
-	r = osdmap_pg_to_up_acting(m, op->req.pgid, NULL, NULL, NULL, NULL, NULL, &primary);
+	r = pg_primary_locked(o, op->req.pgid, &primary);
 	if (r < 0)
 		return r;
 	if (primary < 0 || primary == OSDMAP_NONE || !osdmap_is_up(m, primary))
