@@ -156,6 +156,7 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	s->commit_wait_ns = (uint64_t)conf_int(conf, "store_commit_wait") * 1000u;
 	s->direct_min = (uint64_t)conf_int(conf, "store_direct_write_min");
 	s->direct_io = conf_bool(conf, "store_direct_io");
+	s->dio_depth = (unsigned)conf_int(conf, "store_dio_depth");
 	s->slot_read_cache = conf_bool(conf, "store_slot_read_cache");
 	if (conf_bool(conf, "store_cache_on_flush"))
 		return cache_on_flush(s);
@@ -742,7 +743,15 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 	s->stat_stored = s->totals.stored;
 	s->wb = rocksdb_writebatch_wi_create(0, 1);
 	s->chunkbuf = malloc(STORE_CHUNK_HDR + s->chunk_size);
-	if (s->directfd >= 0 &&
+	if (s->directfd >= 0 && s->dio_depth > 0) {
+		rc = store_dio_start(&s->dio, s->directfd, s->dio_depth, STORE_DIRECT_BUF,
+				     STORE_DIRECT_ALIGN);
+		if (rc)
+			CLOG_WARN("store", "open %s: slot writers: %s; writing on the apply thread",
+				  path, cairn_strerror(rc));
+		rc = 0;
+	}
+	if (s->directfd >= 0 && !s->dio &&
 	    posix_memalign((void **)&s->dbuf, STORE_DIRECT_ALIGN, STORE_DIRECT_BUF)) {
 		s->dbuf = NULL;
 		close(s->directfd);
@@ -777,6 +786,7 @@ int store_open(struct store **out, const char *path, const struct cairn_conf *co
 fail:
 	if (s->datafd >= 0)
 		close(s->datafd);
+	store_dio_stop(s->dio); /* before its fd closes */
 	if (s->directfd >= 0)
 		close(s->directfd);
 	free(s->dbuf);
@@ -822,6 +832,7 @@ void store_close(struct store *s)
 	if (!s->failed)
 		fdatasync(s->datafd);
 	close(s->datafd);
+	store_dio_stop(s->dio); /* before its fd closes */
 	if (s->directfd >= 0)
 		close(s->directfd);
 	free(s->dbuf);
@@ -901,7 +912,9 @@ static void apply_group(struct store *s, struct store_txn *list)
 		store_apply_put_totals(s, &s->totals);
 	/* slot bytes reach the disk before the batch that points at them even exists in the
 	 * WAL: whatever survives a power cut, a chunk never references unwritten bytes */
-	if (slots && s->sync && fdatasync(s->datafd))
+	if (slots && s->dio && store_dio_wait(s->dio))
+		rc = fail_sticky(s, -EIO);
+	if (!rc && slots && s->sync && fdatasync(s->datafd))
 		rc = fail_sticky(s, -EIO);
 	if (!rc && s->journal) {
 		rc = journal_write(s);

@@ -581,6 +581,16 @@ static int range_prep(struct actx *a, struct obj *o, uint64_t lo, uint64_t hi, i
 
 /* Loads chunk idx into buf (cs bytes), *n = stored length (0 for a hole); *old = the slot
  * it lives in (STORE_NO_SLOT: inline or hole). */
+/*
+ * Waits for the slot writes still in flight (store_dio.h) before the apply thread reads
+ * slots back: a transaction may read chunks an earlier one of the same group just wrote.
+ */
+static void slots_settle(struct actx *a)
+{
+	if (a->s->dio)
+		store_dio_wait(a->s->dio); /* a failed write fails the group (apply_group) */
+}
+
 static int chunk_load(struct actx *a, struct obj *o, uint64_t idx, uint8_t *buf, size_t *n,
 		      uint64_t *old)
 {
@@ -600,6 +610,7 @@ static int chunk_load(struct actx *a, struct obj *o, uint64_t idx, uint8_t *buf,
 	rc = store_run_parse(v, vl, a->s->chunk_size, &r);
 	if (rc > 0) {
 		/* read only: callers that rewrite the chunk split its run first */
+		slots_settle(a);
 		rc = store_run_load(a->s, &r, nid, start, idx, buf, n);
 		if (rc)
 			store_count_csum_error(a->s);
@@ -608,6 +619,8 @@ static int chunk_load(struct actx *a, struct obj *o, uint64_t idx, uint8_t *buf,
 	}
 	if (store_chunk_slot_parse(v, vl, a->s->chunk_size, old, &len, &csum) <= 0)
 		*old = STORE_NO_SLOT;
+	if (*old != STORE_NO_SLOT)
+		slots_settle(a);
 	rc = rc < 0 ? rc : store_chunk_load(a->s, v, vl, nid, idx, buf, n);
 	if (rc)
 		store_count_csum_error(a->s);
@@ -774,7 +787,8 @@ static void chunk_store(struct actx *a, uint64_t nid, uint64_t idx, const void *
 
 /*
  * Writes bytes of data (chunks idx0.. of object nid, back to back) to the data file at off
- * and sets csum[i] to chunk i's XXH3. With O_DIRECT: through the aligned staging buffer,
+ * and sets csum[i] to chunk i's XXH3. With O_DIRECT: through an aligned staging buffer (one
+ * of store_dio's, written by its threads while this one goes on; or s->dbuf, written here),
  * chunk by chunk copied and hashed while in cache, in pieces of STORE_DIRECT_BUF, the last
  * padded with zeros to STORE_DIRECT_ALIGN (the padding stays inside the last slot:
  * chunk_size is a multiple of it). Otherwise one buffered pwrite.
@@ -793,17 +807,20 @@ static int slot_pwrite(struct store *s, uint64_t nid, uint64_t idx0, const uint8
 	for (uint64_t done = 0; done < len;) {
 		uint64_t n = len - done < STORE_DIRECT_BUF ? len - done : STORE_DIRECT_BUF;
 		uint64_t padded = (n + STORE_DIRECT_ALIGN - 1) / STORE_DIRECT_ALIGN * STORE_DIRECT_ALIGN;
+		uint8_t *buf = s->dio ? store_dio_buf(s->dio) : s->dbuf;
 
 		for (uint64_t at = 0; at < n; at += cs) {
 			uint64_t cl = n - at < cs ? n - at : cs;
 
-			memcpy(s->dbuf + at, data + done + at, cl);
-			csum[(done + at) / cs] = cairn_xxh3_seed(s->dbuf + at, cl,
+			memcpy(buf + at, data + done + at, cl);
+			csum[(done + at) / cs] = cairn_xxh3_seed(buf + at, cl,
 								 store_chunk_seed(nid, idx0 + (done + at) / cs));
 		}
 		if (padded != n)
-			memset(s->dbuf + n, 0, padded - n);
-		if (pwrite(s->directfd, s->dbuf, padded, (off_t)(off + done)) != (ssize_t)padded)
+			memset(buf + n, 0, padded - n);
+		if (s->dio)
+			store_dio_submit(s->dio, buf, padded, off + done);
+		else if (pwrite(s->directfd, buf, padded, (off_t)(off + done)) != (ssize_t)padded)
 			return -EIO;
 		done += n;
 	}
@@ -1116,6 +1133,8 @@ static int copy_keys(struct actx *a, char type, uint64_t src, uint64_t dst)
 			int run = store_run_parse(v, vl, a->s->chunk_size, &r);
 
 			/* a run is copied chunk by chunk, inline (clone copies data) */
+			if (run > 0 || kl == 17)
+				slots_settle(a);
 			for (uint32_t j = 0; run > 0 && j < r.count && !rc; j++) {
 				rc = store_run_load(a->s, &r, src, idx, idx + j, buf, &dl);
 				if (!rc)
@@ -1368,9 +1387,14 @@ int store_apply_build(struct store *s, struct store_txn *t, struct store_totals 
 	if (rc) {
 		/* the caller rolls this transaction back: forget what it cached */
 		acache_clear();
-		/* nothing reaches the DB: the slots written are free again, none was freed */
+		/* nothing reaches the DB: the slots written are free again, none was freed
+		 * (once its writes in flight are done: the next writer of a slot may be a
+		 * writer thread other than the one writing it now) */
 		struct cdec ad;
 		uint64_t slot;
+
+		if (a->allocated.len)
+			slots_settle(a);
 
 		cdec_init(&ad, a->allocated.data, a->allocated.len);
 		while (dec_left(&ad) >= 8 && dec_u64(&ad, &slot) == 0)

@@ -51,6 +51,7 @@
 
 #include "common/encode.h"
 #include "osd/store.h"
+#include "osd/store_dio.h"
 #include "osd/store_journal.h"
 
 /* ---- transaction ops -------------------------------------------------------------------- */
@@ -244,6 +245,7 @@ struct store {
 
 	int datafd;	       /* the slot file */
 	bool direct_io;	       /* store_direct_io */
+	unsigned dio_depth;    /* store_dio_depth */
 	bool slot_read_cache;  /* store_slot_read_cache */
 	int directfd;	       /* the slot file opened O_DIRECT (-1: not supported here) */
 	uint64_t direct_min;   /* writes this large go to slots (0: never) */
@@ -264,7 +266,9 @@ struct store {
 	bool pbits_stale;      /* a build of this group evicted groups: read the batch */
 	rocksdb_writebatch_wi_t *wb;
 	uint8_t *chunkbuf; /* STORE_CHUNK_HDR + chunk_size */
-	uint8_t *dbuf;	   /* STORE_DIRECT_BUF bytes, 4 KiB aligned: staging for O_DIRECT writes */
+	uint8_t *dbuf;	   /* STORE_DIRECT_BUF bytes, 4 KiB aligned: staging for O_DIRECT writes
+			      made on this thread (store_dio_depth = 0) */
+	struct store_dio *dio; /* O_DIRECT writes in flight off this thread (store_dio.h) */
 	struct cbuf jrec;  /* the journal record of the group being built (store_jrec_*) */
 
 	/* the journal (NULL: RocksDB's WAL, a store made with store_journal_size = 0). The apply

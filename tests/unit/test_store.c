@@ -1073,6 +1073,80 @@ static void test_group_failure(void **state)
 	assert_int_equal(store_fsck(f->s, NULL, NULL), 0);
 }
 
+/* Slot writes in flight (store_dio_depth): transactions queued back to back land in one
+ * group, so a small overwrite, a clone and a read-modify-write read slots that an earlier
+ * transaction of the same group wrote a moment before; each must see those bytes. One
+ * transaction fails after writing slots: they go back to the allocator and the next big
+ * write takes them at once, which must not race with the failed one's writes. */
+#define FLIGHT_OBJS 4
+#define FLIGHT_SIZE (1u << 20)
+#define FLIGHT_TXNS (8 * FLIGHT_OBJS * 2)
+static int flight_rc[FLIGHT_TXNS];
+static void flight_cb(void *arg, int rc) { flight_rc[(intptr_t)arg] = rc == 0 ? 1 : rc; }
+
+static void test_slots_in_flight(void **state)
+{
+	struct fx *f = *state;
+	uint8_t *exp = calloc(FLIGHT_OBJS, FLIGHT_SIZE), *buf = malloc(FLIGHT_SIZE);
+	uint8_t *data = malloc(FLIGHT_SIZE);
+	intptr_t n = 0, failed = -1;
+	char o[16], cl[16];
+
+	memset(flight_rc, 0, sizeof(flight_rc));
+	mkcoll(f, "f");
+	for (int round = 0; round < 8; round++) {
+		for (int i = 0; i < FLIGHT_OBJS; i++) {
+			uint8_t *e = exp + (size_t)i * FLIGHT_SIZE;
+			bool fail = round == 5 && i == 1;
+			struct store_txn *t = store_txn_new();
+
+			for (size_t b = 0; b < FLIGHT_SIZE; b++)
+				data[b] = (uint8_t)(b * (unsigned)(round * 7 + i + 1) + (b >> 12));
+			snprintf(o, sizeof(o), "o%d", i);
+			assert_int_equal(store_txn_write(t, "f", O(o), 0, FLIGHT_SIZE, data), 0);
+			if (fail) { /* writes its slots, then fails */
+				assert_int_equal(store_txn_touch(t, "missing", O("x")), 0);
+				failed = n;
+			} else {
+				memcpy(e, data, FLIGHT_SIZE);
+			}
+			assert_int_equal(store_queue_txn(f->s, t, NULL, flight_cb, (void *)n++), 0);
+			/* right behind it: 100 bytes inside chunk 1 (read back from the slot), and
+			 * on odd rounds a clone (copies every chunk) */
+			t = store_txn_new();
+			memset(data, 0xA0 + i, 100);
+			memcpy(e + 5000 + round, data, 100);
+			assert_int_equal(store_txn_write(t, "f", O(o), 5000 + (uint64_t)round, 100, data),
+					 0);
+			if (round % 2) {
+				snprintf(cl, sizeof(cl), "c%d", i);
+				assert_int_equal(store_txn_clone(t, "f", O(o), O(cl)), 0);
+			}
+			assert_int_equal(store_queue_txn(f->s, t, NULL, flight_cb, (void *)n++), 0);
+		}
+	}
+	struct store_txn *t = store_txn_new();
+	store_txn_touch(t, "f", O("end"));
+	assert_int_equal(apply(f, t), 0);
+	for (intptr_t k = 0; k < n; k++)
+		assert_int_equal(flight_rc[k], k == failed ? -ENOENT : 1);
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < 2 * FLIGHT_OBJS; i++) {
+			/* the clones were made after the last round's writes: same bytes */
+			snprintf(o, sizeof(o), "%c%d", i < FLIGHT_OBJS ? 'o' : 'c', i % FLIGHT_OBJS);
+			assert_int_equal(store_read(f->s, "f", O(o), 0, FLIGHT_SIZE, buf),
+					 (ssize_t)FLIGHT_SIZE);
+			assert_memory_equal(buf, exp + (size_t)(i % FLIGHT_OBJS) * FLIGHT_SIZE,
+					    FLIGHT_SIZE);
+		}
+		assert_int_equal(store_fsck(f->s, NULL, NULL), 0);
+		reopen(f);
+	}
+	free(exp);
+	free(buf);
+	free(data);
+}
+
 /* One transaction touching more slot-bitmap groups than the apply cache holds (5 groups of
  * 1024 slots), then overwrites, removal and reuse: fsck (which checks every slot chunk
  * against the bitmap) stays clean, also after reopen. */
@@ -1539,6 +1613,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_slot_reads_uncached, setup_4k, teardown),
 		cmocka_unit_test_setup_teardown(test_group_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_failure, setup_direct, teardown),
+		cmocka_unit_test_setup_teardown(test_slots_in_flight, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

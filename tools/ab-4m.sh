@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# tools/ab-4m.sh BINDIR ROUNDS SECS CFG... — A/B of cluster options on 4 MiB writes,
+# alternating the configs round by round (so that the disk's drift hits all of them alike).
+#
+# Per config and round: a fresh 3-OSD cluster (pool bench:32:3) started with `--set CFG`
+# ("-" for none), SECS s of 4 MiB writes (16 in flight), the disk's sectors-written counter
+# read before and after (the disk under /tmp). One line per run:
+#   round=R cfg=[CFG] bw_MBps=N disk_MB=N (x client bytes)
+# Used for docs/store.md "Slot writes in flight".
+set -u
+B=$1 R=$2 S=$3
+shift 3
+dev=$(findmnt -no SOURCE -T /tmp 2>/dev/null || true)
+STAT=/sys/class/block/$(basename "${dev:-none}")/stat
+sectors() { [ -r "$STAT" ] && awk '{print $7}' "$STAT" || echo 0; }
+for ((r = 1; r <= R; r++)); do
+	for cfg in "$@"; do
+		D=$(mktemp -d /tmp/ab-4m.XXXXXX)
+		args=()
+		[ "$cfg" != "-" ] && args=(--set "$cfg")
+		if ! "$B"/cairn-up start --dir "$D" --osds 3 --pool bench:32:3 "${args[@]}" >"$D/up.txt"; then
+			echo "cairn-up failed for [$cfg]:"; cat "$D/up.txt"; rm -rf "$D"; exit 1
+		fi
+		sleep 2
+		sync
+		s0=$(sectors)
+		bw=$("$B"/cairn-bench -c "$D/cairn.conf" -p bench "$S" write -t 16 -b 4M --no-cleanup \
+			2>&1 | grep -o "bw_MBps=[0-9.]*")
+		s1=$(sectors)
+		mb=$(( (s1 - s0) * 512 / 1000000 ))
+		x=$(awk -v d="$mb" -v b="${bw#bw_MBps=}" -v s="$S" \
+			'BEGIN { if (b > 0) printf "%.2f", d / (b * 1.048576 * s); else print "-" }')
+		echo "round=$r cfg=[$cfg] ${bw:-bw_MBps=failed} disk_MB=$mb (${x}x client bytes)"
+		"$B"/cairn-up stop --dir "$D" >/dev/null
+		rm -rf "$D"
+	done
+done
