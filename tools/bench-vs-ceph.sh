@@ -8,10 +8,11 @@
 #   4k-write  4 KiB objects, 16 in flight, kept                   (target: cairn >= 3x IOPS)
 #   4k-rand   random 4 KiB reads of them, 16 in flight            (target: cairn >= 3x IOPS)
 # Reads start with the page cache dropped (when permitted), as ceph-local.sh does.
-# Disk: before the runs, 3 parallel `dd oflag=direct` streams measure what the disk under
-# BENCH_OUT writes (the ceiling of a size-3 pool is a third of it when all OSDs share that
-# disk); during the runs a sampler reads the disk's sectors-written counter every 0.5 s, and
-# the write phases report the disk's MB/s and disk bytes per client byte for both systems.
+# Disk: before and after the runs, 3 parallel `dd oflag=direct` streams (2000 MiB each)
+# measure what the disk under BENCH_OUT writes (the ceiling of a size-3 pool is a third of it
+# when all OSDs share that disk); during the runs a sampler reads the disk's sectors-written
+# counter every 0.5 s, and the write phases report the disk's MB/s and disk bytes per client
+# byte for both systems, and what disk rate the 4 MiB target (2x Ceph) would take.
 #
 # Settle: BENCH_SETTLE seconds (default 30) of idle before each system's 4 KiB write phase.
 # The 4 MiB phases write 9-12 GB to this VM's disk; for tens of seconds afterwards the disk's
@@ -55,16 +56,22 @@ DISK_STAT=
 dev=$(findmnt -no SOURCE -T "$OUT" 2>/dev/null || true)
 [ -n "$dev" ] && [ -r "/sys/class/block/$(basename "$dev")/stat" ] &&
     DISK_STAT=/sys/class/block/$(basename "$dev")/stat
-if [ -n "$DISK_STAT" ]; then
-    log "disk $(basename "$dev"): 3 x dd oflag=direct bs=4M count=100"
+# 3 parallel streams of 2000 MiB each (the disk's rate drifts by tens of percent within
+# minutes, so it is measured before and after all phases)
+disk_ceiling() {
+    local t0 t1 i
     t0=$(date +%s.%N)
     for i in 1 2 3; do
-        dd if=/dev/zero of="$OUT/dd.$i" bs=4M count=100 oflag=direct 2>/dev/null &
+        dd if=/dev/zero of="$OUT/dd.$i" bs=4M count=500 oflag=direct 2>/dev/null &
     done
     wait
     t1=$(date +%s.%N)
     rm -f "$OUT"/dd.?
-    DISK_MAX=$(echo "scale=1; 3 * 400 / ($t1 - $t0)" | bc)
+    echo "scale=1; 3 * 2000 / ($t1 - $t0)" | bc
+}
+if [ -n "$DISK_STAT" ]; then
+    log "disk $(basename "$dev"): 3 x dd oflag=direct bs=4M count=500"
+    DISK_MAX=$(disk_ceiling)
     for ((i = 0; i < 7200; i++)); do
         printf '%s %s\n' "$(date +%s.%N)" "$(awk '{print $7}' "$DISK_STAT")"
         sleep 0.5
@@ -174,6 +181,11 @@ else
     log "install Ceph with: apt-get install -y ceph ceph-mon ceph-osd ceph-mgr ceph-base ceph-common"
 fi
 
+if [ -n "$DISK_STAT" ]; then
+    log "disk $(basename "$dev"): 3 x dd oflag=direct bs=4M count=500, again"
+    DISK_MAX_AFTER=$(disk_ceiling)
+fi
+
 ceph_nums() { awk -v w="$1" '$1 == w { printf "%s %s %s\n", $2, $3, $4 }' "$CEPH_SUMMARY"; }
 
 {
@@ -201,8 +213,8 @@ ceph_nums() { awk -v w="$1" '$1 == w { printf "%s %s %s\n", $2, $3, $4 }' "$CEPH
     [ -n "$DISK_STAT" ] || exit 0
     # disk MB/s over a phase (the samples inside its window) and disk bytes per client byte
     kill "$SAMPLER" 2>/dev/null || true
-    echo "# disk $(basename "$dev"): ceiling $DISK_MAX MB/s (3 parallel dd oflag=direct);" \
-         "during the write phases:"
+    echo "# disk $(basename "$dev"): ceiling $DISK_MAX MB/s before the runs, $DISK_MAX_AFTER after" \
+         "(3 parallel dd oflag=direct); during the write phases:"
     for sys in cairn ceph; do
         for w in 4m-write 4k-write; do
             read -r _ a b < <(grep "^$sys-$w " "$OUT/phases.txt" || echo "- 0 0")
@@ -217,5 +229,18 @@ ceph_nums() { awk -v w="$1" '$1 == w { printf "%s %s %s\n", $2, $3, $4 }' "$CEPH
                              (c > 0 ? d / c : 0) }' "$OUT/disk-samples.txt"
         done
     done
+    # what the 4 MiB target asks of the disk: 2x Ceph's MB/s at cairn's disk bytes per byte
+    read -r _ a b < <(grep "^cairn-4m-write " "$OUT/phases.txt" || echo "- 0 0")
+    read -r cbw _ _ < <(cairn_nums "$OUT/cairn-4m-write.txt")
+    if [ $HAVE_CEPH = 1 ] && [ "${a%.*}" -gt 0 ] 2>/dev/null; then
+        read -r ebw _ _ < <(ceph_nums 4m-write)
+        awk -v a="$a" -v b="$b" -v c="$cbw" -v e="$ebw" -v m1="$DISK_MAX" -v m2="$DISK_MAX_AFTER" '
+            $1 >= a && $1 <= b { if (!t0) { t0 = $1; s0 = $2 } t1 = $1; s1 = $2 }
+            END { if (t1 <= t0 || c <= 0) exit
+                  x = (s1 - s0) * 512 / 1048576 / (t1 - t0) / c
+                  printf "#   4m-write >= 2x ceph needs %.1f MB/s of client writes = %.1f MB/s of disk" \
+                         " at %.2f x (ceiling %s / %s)\n", 2 * e, 2 * e * x, x, m1, m2 }' \
+            "$OUT/disk-samples.txt"
+    fi
 } | tee "$OUT/summary.txt"
 log "raw outputs in $OUT"
