@@ -158,6 +158,7 @@ static int make_options(struct store *s, const struct cairn_conf *conf)
 	s->direct_io = conf_bool(conf, "store_direct_io");
 	s->dio_depth = (unsigned)conf_int(conf, "store_dio_depth");
 	s->slot_read_cache = conf_bool(conf, "store_slot_read_cache");
+	s->direct_reads = conf_bool(conf, "store_direct_reads") && !s->slot_read_cache;
 	if (conf_bool(conf, "store_cache_on_flush"))
 		return cache_on_flush(s);
 	return 0;
@@ -1290,13 +1291,16 @@ int store_obj_exists(struct store *s, const char *coll, const void *oid, size_t 
  * reader's buffer: read with one pread straight into the buffer, then every chunk of it
  * is verified against its own XXH3 before the read returns (on a mismatch the run is
  * zeroed and the read fails: damaged bytes are never handed out).
- * Unless store_slot_read_cache, the run's pages then leave the page cache: a stream of
+ * Unless store_slot_read_cache, object data stays out of the page cache: a stream of
  * large reads would otherwise fill memory with cached object data, and on the VMs
  * measured every later allocation of fresh memory (WAL and SST pages, memtables) got
- * slower (docs/store.md "Slot reads and the page cache").
+ * slower (docs/store.md "Slot reads and the page cache"). A run whose buffer is 4 KiB
+ * aligned is read with O_DIRECT (store_direct_reads); others are read through the page
+ * cache and their pages dropped right after.
  */
 #define READ_RUN_MAX 1024u
 #define READ_ITER_MIN 4u /* reads of at least this many chunks walk an iterator */
+#define READ_ALIGN_MIN (64u << 10) /* reads into a fresh cbuf this large get it aligned */
 /* A nowait read (kBlockCacheTier) uses point gets only: a RocksDB iterator under that tier
  * skips records whose blocks are not cached and still reports success, which would read
  * them as holes (test_store test_read_stat_cached). Bounded to this many chunks. */
@@ -1316,7 +1320,12 @@ static int run_flush(struct store *s, uint64_t nid, struct read_run *r, bool *sl
 
 	if (!r->count)
 		return 0;
-	if (pread(s->datafd, r->dst, len, (off_t)(r->slot0 * cs)) != (ssize_t)len)
+	if (s->direct_reads && s->directfd >= 0 && (uintptr_t)r->dst % STORE_DIRECT_ALIGN == 0) {
+		/* straight from the disk into the buffer (chunk_size is a multiple of the
+		 * alignment): no page cache pages to fill, copy and drop */
+		if (pread(s->directfd, r->dst, len, (off_t)(r->slot0 * cs)) != (ssize_t)len)
+			rc = -EIO;
+	} else if (pread(s->datafd, r->dst, len, (off_t)(r->slot0 * cs)) != (ssize_t)len)
 		rc = -EIO;
 	else if (!s->slot_read_cache)
 		/* clean pages now: dropped at once (a hint; a failure changes nothing) */
@@ -1539,6 +1548,21 @@ static ssize_t read_once(struct store *s, const char *coll, const void *oid, siz
 		if (end - off > dst->max) {
 			rc = -EFBIG;
 			goto out;
+		}
+		if (!dst->out->cap && s->direct_reads && s->directfd >= 0 &&
+		    (on.flags & STORE_ONODE_RUNS) && off % cs == 0 &&
+		    end - off >= READ_ALIGN_MIN) {
+			/* an empty buffer for a large read of slot data: 4 KiB aligned, so
+			 * that its runs can be read with O_DIRECT (run_flush) */
+			size_t cap = (size_t)(end - off + STORE_DIRECT_ALIGN - 1) /
+				     STORE_DIRECT_ALIGN * STORE_DIRECT_ALIGN;
+			void *p;
+
+			if (posix_memalign(&p, STORE_DIRECT_ALIGN, cap) == 0) {
+				free(dst->out->data);
+				dst->out->data = p;
+				dst->out->cap = cap;
+			}
 		}
 		buf = cbuf_append(dst->out, end - off);
 		if (!buf) {

@@ -246,6 +246,7 @@ struct store {
 	int datafd;	       /* the slot file */
 	bool direct_io;	       /* store_direct_io */
 	unsigned dio_depth;    /* store_dio_depth */
+	bool direct_reads;     /* store_direct_reads, and not store_slot_read_cache */
 	bool slot_read_cache;  /* store_slot_read_cache */
 	int directfd;	       /* the slot file opened O_DIRECT (-1: not supported here) */
 	uint64_t direct_min;   /* writes this large go to slots (0: never) */

@@ -1261,6 +1261,65 @@ static void test_slot_reads_uncached(void **state)
 	free(buf);
 }
 
+/* Large reads of slot data: runs whose buffer is 4 KiB aligned are read with O_DIRECT
+ * (store_direct_reads), others through the page cache; both give the same bytes for any
+ * offset and length, and both refuse a flipped bit. */
+static void test_direct_reads(void **state)
+{
+	struct fx *f = *state;
+	const size_t n = (1u << 20) + 5000;
+	const uint64_t offs[] = { 0, 4096, 100, 8192 + 7, n - 70000 };
+	const size_t lens[] = { n, 65536, 65537, 3, 300000 };
+	uint8_t *data = malloc(n), *plain = malloc(n + 1), *aligned = NULL;
+	struct store_stat st;
+	struct cbuf out;
+
+	assert_int_equal(posix_memalign((void **)&aligned, 4096, n), 0);
+	put_pattern_read_back(f, "d", "big", data, plain, n, 29);
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < sizeof(offs) / sizeof(offs[0]); i++) {
+			for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+				size_t want = offs[i] + lens[j] > n ? n - offs[i] : lens[j];
+				uint8_t *bufs[2] = { aligned, plain + 1 };
+
+				for (int b = 0; b < 2; b++) {
+					memset(bufs[b], 0, want);
+					assert_int_equal(store_read(f->s, "d", O("big"), offs[i], lens[j],
+								    bufs[b]),
+							 (ssize_t)want);
+					assert_memory_equal(bufs[b], data + offs[i], want);
+				}
+				/* into an empty cbuf (aligned by the store) and a used one */
+				for (int b = 0; b < 2; b++) {
+					cbuf_init(&out);
+					if (b)
+						enc_u8(&out, 0xEE);
+					assert_int_equal(store_read_stat(f->s, "d", O("big"), offs[i],
+									 lens[j], n, &out, &st),
+							 (ssize_t)want);
+					assert_int_equal(out.len, want + (size_t)b);
+					assert_memory_equal(out.data + b, data + offs[i], want);
+					assert_int_equal(st.size, n);
+					cbuf_free(&out);
+				}
+			}
+		}
+		reopen(f); /* second pass: nothing cached by the first */
+	}
+	/* a flipped bit in chunk 3 fails both kinds of read, and only reads that cover it */
+	assert_int_equal(store_debug_corrupt(f->s, "d", O("big"), 3 * 4096 + 17), 0);
+	assert_int_equal(store_read(f->s, "d", O("big"), 0, n, aligned), -EIO);
+	assert_int_equal(store_read(f->s, "d", O("big"), 0, n, plain + 1), -EIO);
+	assert_int_equal(store_read(f->s, "d", O("big"), 4 * 4096, 65536, aligned), 65536);
+	assert_memory_equal(aligned, data + 4 * 4096, 65536);
+	cbuf_init(&out);
+	assert_int_equal(store_read_stat(f->s, "d", O("big"), 0, 0, n, &out, &st), -EIO);
+	cbuf_free(&out);
+	free(data);
+	free(plain);
+	free(aligned);
+}
+
 /* store_read_stat: the bytes of store_read and the stat of store_stat in one call */
 static void test_read_stat(void **state)
 {
@@ -1614,6 +1673,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_group_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_failure, setup_direct, teardown),
 		cmocka_unit_test_setup_teardown(test_slots_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_direct_reads, setup_4k, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
