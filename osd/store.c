@@ -2,12 +2,15 @@
  * store — open/close, the transaction pipeline, journal replay and checkpoints, and reads
  * (contract in store.h, layout in store_int.h, design and measurements in docs/store.md).
  *
- * Pipeline (three threads per store, a transaction moves left to right):
+ * Pipeline (apply, commit and trim threads per store, plus store_dio's writers of slot
+ * data; a transaction moves left to right):
  *
  *   store_queue_txn ──> aq ──[apply thread]──> cq ──[commit thread]──> freed
  *                             build group batch      one journal sync for
- *                             (slot data: fdatasync) everything in cq,
- *                             journal record, then   on_commit each
+ *                             (slot data: written    everything in cq,
+ *                             by store_dio, then     on_commit each
+ *                             fdatasync)
+ *                             journal record, then
  *                             batch (WAL off)
  *                             on_applied each
  *

@@ -11,16 +11,13 @@
 #   round=R cfg=[CFG] write iops=N sst0=N read iops=N [MB/s per second]
 # Used for docs/store.md "The journal".
 set -u
+. "$(dirname "$0")/ab-lib.sh"
 B=$1 R=$2 W=$3 RS=$4
 shift 4
 for ((r = 1; r <= R; r++)); do
 	for cfg in "$@"; do
-		D=$(mktemp -d /tmp/ab-4k.XXXXXX)
-		args=()
-		[ "$cfg" != "-" ] && args=(--set "$cfg")
-		if ! "$B"/cairn-up start --dir "$D" --osds 3 --pool data:32:3 "${args[@]}" >"$D/up.txt"; then
-			echo "cairn-up failed for [$cfg]:"; cat "$D/up.txt"; rm -rf "$D"; exit 1
-		fi
+		ab_up "$B" ab-4k data:32:3 "$cfg" || exit 1
+		D=$AB_DIR
 		sleep 1
 		w=$("$B"/cairn-bench -c "$D/cairn.conf" -p data "$W" write -t 16 -b 4K --no-cleanup \
 			--run-name s 2>&1 | grep -o "iops=[0-9]*")

@@ -10,6 +10,7 @@
 #   round=R cfg=[CFG] bw_MBps=N disk_MB=N (x client bytes) [seq MB/s rand MB/s]
 # Used for docs/store.md "Slot writes in flight".
 set -u
+. "$(dirname "$0")/ab-lib.sh"
 B=$1 R=$2 S=$3
 shift 3
 dev=$(findmnt -no SOURCE -T /tmp 2>/dev/null || true)
@@ -17,12 +18,8 @@ STAT=/sys/class/block/$(basename "${dev:-none}")/stat
 sectors() { [ -r "$STAT" ] && awk '{print $7}' "$STAT" || echo 0; }
 for ((r = 1; r <= R; r++)); do
 	for cfg in "$@"; do
-		D=$(mktemp -d /tmp/ab-4m.XXXXXX)
-		args=()
-		[ "$cfg" != "-" ] && args=(--set "$cfg")
-		if ! "$B"/cairn-up start --dir "$D" --osds 3 --pool bench:32:3 "${args[@]}" >"$D/up.txt"; then
-			echo "cairn-up failed for [$cfg]:"; cat "$D/up.txt"; rm -rf "$D"; exit 1
-		fi
+		ab_up "$B" ab-4m bench:32:3 "$cfg" || exit 1
+		D=$AB_DIR
 		sleep 2
 		sync
 		s0=$(sectors)

@@ -25,7 +25,10 @@ writer() {
         i=$((i + 1))
         # a run with failed (never acknowledged) writes is counted, not verified: the
         # objects it failed on may legitimately be absent
-        if rec_bench_write 2 "thrash$i" 16K 4 > "$CLUSTER_DIR/w$i.out" 2>&1; then
+        # every third run writes 256 KiB objects: the store's slot path (O_DIRECT writes
+        # in flight, direct reads), the others 16 KiB objects inline in RocksDB
+        if rec_bench_write 2 "thrash$i" "$( ((i % 3)) && echo 16K || echo 256K)" 4 \
+            > "$CLUSTER_DIR/w$i.out" 2>&1; then
             echo "thrash$i" >> "$CLUSTER_DIR/runs"
         else
             echo "thrash$i" >> "$CLUSTER_DIR/failed_runs"
